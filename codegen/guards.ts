@@ -104,12 +104,18 @@ function docOf(s: SchemaFile): string {
   return typeof s.schema.description === 'string' ? s.schema.description : s.title;
 }
 
-function newFile(name: string, header: string): SourceFile {
-  return new Project({ useInMemoryFileSystem: true }).createSourceFile(name, header);
+function newFile(name: string): SourceFile {
+  return new Project({ useInMemoryFileSystem: true }).createSourceFile(name, '');
+}
+
+/** ts-morph puts imports above a leading comment, so the banner goes on after printing. */
+function print(file: SourceFile, header: string): string {
+  file.formatText({ indentSize: 2 });
+  return header + file.getFullText();
 }
 
 export function emitGuards(own: readonly SchemaFile[], header: string): string {
-  const file = newFile('guards.ts', header);
+  const file = newFile('guards.ts');
   file.addImportDeclaration({ moduleSpecifier: './explain.js', namedImports: ['explainFailure', 'type GuardFailure'] });
   file.addImportDeclaration({ isTypeOnly: true, moduleSpecifier: './types.js', namedImports: own.map((s) => s.title) });
   file.addImportDeclaration({ moduleSpecifier: './validators.js', namedImports: own.map(validatorName) });
@@ -131,12 +137,11 @@ export function emitGuards(own: readonly SchemaFile[], header: string): string {
       statements: `return ${v}(value) ? null : explainFailure(${v}.errors, value);`,
     });
   }
-  file.formatText({ indentSize: 2 });
-  return file.getFullText();
+  return print(file, header);
 }
 
 export function emitIndex(own: readonly SchemaFile[], header: string): string {
-  const file = newFile('index.ts', header);
+  const file = newFile('index.ts');
   const entries = own.filter((s) => s.asgi);
   const scopes = entries.filter((s) => s.asgi!.role === 'scope');
   const messages = entries.filter((s) => s.asgi!.role !== 'scope');
@@ -171,6 +176,5 @@ export function emitIndex(own: readonly SchemaFile[], header: string): string {
         .join('\n')}\n])`,
     }],
   });
-  file.formatText({ indentSize: 2 });
-  return file.getFullText();
+  return print(file, header);
 }

@@ -1,6 +1,3 @@
-import type { MessageGuard, ScopeGuard } from "./explain.js";
-import { isHTTPDisconnectEvent, explainHTTPDisconnectEvent, isHTTPRequestEvent, explainHTTPRequestEvent, isHTTPResponseBodyEvent, explainHTTPResponseBodyEvent, isHTTPResponseDebugEvent, explainHTTPResponseDebugEvent, isHTTPResponseEarlyHintEvent, explainHTTPResponseEarlyHintEvent, isHTTPResponsePathsendEvent, explainHTTPResponsePathsendEvent, isHTTPServerPushEvent, explainHTTPServerPushEvent, isHTTPResponseStartEvent, explainHTTPResponseStartEvent, isHTTPResponseTrailersEvent, explainHTTPResponseTrailersEvent, isHTTPResponseZeroCopySendEvent, explainHTTPResponseZeroCopySendEvent, isHTTPScope, explainHTTPScope, isLifespanScope, explainLifespanScope, isLifespanShutdownCompleteEvent, explainLifespanShutdownCompleteEvent, isLifespanShutdownFailedEvent, explainLifespanShutdownFailedEvent, isLifespanShutdownEvent, explainLifespanShutdownEvent, isLifespanStartupCompleteEvent, explainLifespanStartupCompleteEvent, isLifespanStartupFailedEvent, explainLifespanStartupFailedEvent, isLifespanStartupEvent, explainLifespanStartupEvent } from "./guards.js";
-
 /**
  * GENERATED FILE: do not edit by hand.
  * Regenerate with: tsgi-codegen --schema schema --out generated
@@ -29,6 +26,9 @@ import { isHTTPDisconnectEvent, explainHTTPDisconnectEvent, isHTTPRequestEvent, 
  *   schema/lifespan/startup-failed.json
  *   schema/lifespan/startup.json
  */
+import type { MessageGuard, ScopeGuard } from "./explain.js";
+import { isHTTPDisconnectEvent, explainHTTPDisconnectEvent, isHTTPRequestEvent, explainHTTPRequestEvent, isHTTPResponseBodyEvent, explainHTTPResponseBodyEvent, isHTTPResponseDebugEvent, explainHTTPResponseDebugEvent, isHTTPResponseEarlyHintEvent, explainHTTPResponseEarlyHintEvent, isHTTPResponsePathsendEvent, explainHTTPResponsePathsendEvent, isHTTPServerPushEvent, explainHTTPServerPushEvent, isHTTPResponseStartEvent, explainHTTPResponseStartEvent, isHTTPResponseTrailersEvent, explainHTTPResponseTrailersEvent, isHTTPResponseZeroCopySendEvent, explainHTTPResponseZeroCopySendEvent, isHTTPScope, explainHTTPScope, isLifespanScope, explainLifespanScope, isLifespanShutdownCompleteEvent, explainLifespanShutdownCompleteEvent, isLifespanShutdownFailedEvent, explainLifespanShutdownFailedEvent, isLifespanShutdownEvent, explainLifespanShutdownEvent, isLifespanStartupCompleteEvent, explainLifespanStartupCompleteEvent, isLifespanStartupFailedEvent, explainLifespanStartupFailedEvent, isLifespanStartupEvent, explainLifespanStartupEvent } from "./guards.js";
+
 export * from "./types.js";
 export * from "./guards.js";
 export { explainFailure, type GuardFailure, type MessageGuard, type ScopeGuard } from "./explain.js";

@@ -87,8 +87,16 @@ export function explainFailure(errors: readonly ValidatorError[] | null | undefi
     return { path, rule: 'required', message: 'is required', value: undefined };
   }
   if (last.keyword === 'anyOf') {
-    // "must be a Uint8Array or null": the alternatives that failed at the same place.
-    const options = [...new Set(errors.filter((e) => e !== last && e.instancePath === last.instancePath).map(phrase))];
+    const branches = errors.filter((e) => e !== last);
+    // A branch that failed inside the value matched its shape and broke on a detail: that
+    // detail is the useful answer (`/client/1 must be an integer`, not "must be null").
+    const deepest = branches.reduce<ValidatorError | undefined>(
+      (best, e) => (e.instancePath.length > (best?.instancePath.length ?? last.instancePath.length) ? e : best),
+      undefined,
+    );
+    if (deepest) return explainFailure([deepest], data);
+    // Otherwise list the alternatives: "must be a Uint8Array or null".
+    const options = [...new Set(branches.map(phrase))];
     const message = options.map((o, i) => (i === 0 ? o : o.replace(/^must be /, ''))).join(' or ');
     return { path: last.instancePath, rule: 'anyOf', message, value: valueAt(data, last.instancePath) };
   }
