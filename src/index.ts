@@ -1,3 +1,4 @@
 /** tsgi: the public surface. Re-exports only; each concern lives in its own module. */
 export type { ASGIApp, Receive, Send } from './protocol.js';
 export * from '../generated/index.js';
+export * from './validate/index.js';

@@ -1,0 +1,18 @@
+export { validate, type ValidateOptions } from './middleware.js';
+export { ProtocolError, type Direction, type ProtocolErrorDetails } from './protocol-error.js';
+export {
+  HTTP_RECEIVE,
+  HTTP_SEND,
+  HTTPStateMachine,
+  LIFESPAN,
+  LifespanStateMachine,
+  httpReceiveStep,
+  httpSendStep,
+  type HTTPReceiveState,
+  type HTTPReceiveStep,
+  type HTTPSendState,
+  type HTTPSendStep,
+  type LifespanState,
+  type LifespanStep,
+} from './state-machine.js';
+export { checkFinalStatus, checkHeaders } from './header-rules.js';
