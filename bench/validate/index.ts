@@ -4,7 +4,7 @@
  *
  *   npm run bench:validate
  */
-import { validate, type ASGIApp, type ASGIReceiveEvent, type Scope } from '../../src/index.js';
+import { validate, type ASGIApp, type ASGIReceiveEvent, type HTTPResponseBodyEvent, type HTTPResponseStartEvent, type Scope } from '../../src/index.js';
 import { machineLine, printTable, sideBySide } from '../harness.js';
 
 const enc = new TextEncoder();
@@ -20,9 +20,9 @@ const scope = {
   client: ['127.0.0.1', 50000], server: ['127.0.0.1', 8000], state: {}, extensions: {},
 } as Scope;
 const request: ASGIReceiveEvent = { type: 'http.request', body: enc.encode('hello'), more_body: false };
-const start = { type: 'http.response.start', status: 200, headers: [[enc.encode('content-type'), enc.encode('text/plain')]] } as const;
-const chunk = { type: 'http.response.body', body: enc.encode('chunk'), more_body: true } as const;
-const last = { type: 'http.response.body', body: enc.encode('last!'), more_body: false } as const;
+const start: HTTPResponseStartEvent = { type: 'http.response.start', status: 200, headers: [[enc.encode('content-type'), enc.encode('text/plain')]] };
+const chunk: HTTPResponseBodyEvent = { type: 'http.response.body', body: enc.encode('chunk'), more_body: true };
+const last: HTTPResponseBodyEvent = { type: 'http.response.body', body: enc.encode('last!'), more_body: false };
 const MESSAGES_PER_EXCHANGE = 5;
 
 const app: ASGIApp = async (_scope, receive, send) => {

@@ -52,7 +52,7 @@ async function sendAll(messages: unknown[], opts: { scope?: Scope; incoming?: un
   return { sent: server.sent, failure, failedAt, appResult };
 }
 
-async function expectSendError(messages: unknown[], expected: Partial<ProtocolError> & { message?: string | RegExp }, opts?: { scope?: Scope }) {
+async function expectSendError(messages: unknown[], expected: Partial<Omit<ProtocolError, 'message'>> & { message?: string | RegExp }, opts?: { scope?: Scope }) {
   const { sent, failure, failedAt } = await sendAll(messages, opts);
   expect(failure).toBeInstanceOf(ProtocolError);
   const { message, ...fields } = expected;
