@@ -171,6 +171,11 @@ class LifespanCycle {
   }
 }
 
+/** The core runs on any JavaScript runtime, so `process` is read only where one exists. */
+function nodeEnv(): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NODE_ENV;
+}
+
 function checkScope(scope: unknown): ProtocolError | null {
   const guard = scopeGuards.get((scope as { type: string }).type)!;
   if (!guard.is(scope)) return shapeError('scope', guard.type, guard.explain(scope)!);
@@ -185,7 +190,7 @@ function checkScope(scope: unknown): ProtocolError | null {
  * field and the rule. Scopes of a type tsgi has no schema for pass through, with one warning.
  */
 export function validate(app: ASGIApp, options: ValidateOptions = {}): ASGIApp {
-  const enabled = options.enabled ?? globalThis.process?.env?.NODE_ENV !== 'production';
+  const enabled = options.enabled ?? nodeEnv() !== 'production';
   if (!enabled) return app;
   const report = reporter(options.onViolation);
   const guards = options.messages ? new Map([...builtinMessageGuards, ...options.messages]) : builtinMessageGuards;
