@@ -2,3 +2,5 @@
 export type { ASGIApp, Receive, Send } from './protocol.js';
 export * from '../generated/index.js';
 export * from './validate/index.js';
+export * from './http/index.js';
+export { baseHTTPMiddleware, type CallNext, type Dispatch } from './middleware/base.js';

@@ -1,0 +1,149 @@
+/**
+ * `Request`: the HTTP scope and its `receive`, read as a request. The body can be read whole
+ * (`body`, `text`, `json`, cached) or streamed once (`stream`).
+ */
+import type { ASGIReceiveEvent, HTTPScope } from '../../generated/index.js';
+import type { Receive } from '../protocol.js';
+import { fromLatin1, HeaderMap } from './headers.js';
+
+/** Thrown from a body read when the client went away before the body was complete. */
+export class ClientDisconnect extends Error {
+  override readonly name = 'ClientDisconnect';
+  constructor() {
+    super('the client disconnected before the request body was complete');
+  }
+}
+
+const noBody: Receive = () => Promise.resolve({ type: 'http.request', body: new Uint8Array(0), more_body: false });
+const utf8 = new TextDecoder();
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  let length = 0;
+  for (const c of chunks) length += c.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}
+
+/** Resolves on the next turn of the event loop: "not available right now". */
+const nextTurn = () => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 0));
+
+export class Request {
+  readonly scope: HTTPScope;
+  protected readonly receive: Receive;
+
+  /** The whole body, once `body()` (or a replay) has read it. */
+  protected bodyCache: Uint8Array | undefined;
+  /** The last body chunk has been received from `receive`. */
+  protected streamConsumed = false;
+  /** `http.disconnect` has been received. */
+  protected disconnected = false;
+  /** A receive() started by `isDisconnected()` whose message is owed to the next reader. */
+  private peeked: Promise<ASGIReceiveEvent> | undefined;
+  private cachedHeaders: HeaderMap | undefined;
+  private cachedUrl: URL | undefined;
+  private cachedJson: { value: unknown } | undefined;
+
+  constructor(scope: HTTPScope, receive: Receive = noBody) {
+    if (scope.type !== 'http') throw new TypeError(`Request needs an 'http' scope, not '${String((scope as { type?: unknown }).type)}'`);
+    this.scope = scope;
+    this.receive = receive;
+  }
+
+  get method(): string {
+    return this.scope.method;
+  }
+
+  /** The full URL: scheme, host (from the `host` header, else the server address), root path, path and query. */
+  get url(): URL {
+    if (this.cachedUrl === undefined) {
+      const { scheme = 'http', server, root_path: root = '', path, query_string: query } = this.scope;
+      let host = this.headers.get('host');
+      if (host === null) {
+        host = server ? (server[1] === null ? server[0] : `${server[0]}:${server[1]}`) : 'localhost';
+      }
+      const search = query.length > 0 ? `?${fromLatin1(query)}` : '';
+      this.cachedUrl = new URL(`${scheme}://${host}${encodeURI(root + path)}${search}`);
+    }
+    return this.cachedUrl;
+  }
+
+  get headers(): HeaderMap {
+    return (this.cachedHeaders ??= new HeaderMap(this.scope.headers));
+  }
+
+  get query(): URLSearchParams {
+    return this.url.searchParams;
+  }
+
+  /** Per-request state, shared by every middleware and the app (it lives in the scope). */
+  get state(): Record<string, unknown> {
+    return (this.scope.state ??= {});
+  }
+
+  /** The next message from the server, honouring one that `isDisconnected()` already took. */
+  protected nextMessage(): Promise<ASGIReceiveEvent> {
+    const peeked = this.peeked;
+    if (peeked === undefined) return this.receive();
+    this.peeked = undefined;
+    return peeked;
+  }
+
+  /**
+   * The body as it arrives, chunk by chunk; once. After `body()` it yields the cached body.
+   * Throws `ClientDisconnect` if the client goes away first.
+   */
+  async *stream(): AsyncGenerator<Uint8Array, void, undefined> {
+    if (this.bodyCache !== undefined) {
+      if (this.bodyCache.length > 0) yield this.bodyCache;
+      return;
+    }
+    if (this.streamConsumed) throw new Error('the request body stream was already consumed');
+    while (!this.streamConsumed) {
+      const message = await this.nextMessage();
+      if (message.type === 'http.request') {
+        if (message.more_body !== true) this.streamConsumed = true;
+        if (message.body !== undefined && message.body.length > 0) yield message.body;
+      } else if (message.type === 'http.disconnect') {
+        this.disconnected = true;
+        throw new ClientDisconnect();
+      }
+    }
+  }
+
+  /** The whole body. Read once, then cached: call it as often as you like. */
+  async body(): Promise<Uint8Array> {
+    if (this.bodyCache === undefined) {
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of this.stream()) chunks.push(chunk);
+      this.bodyCache = chunks.length === 0 ? new Uint8Array(0) : concat(chunks);
+    }
+    return this.bodyCache;
+  }
+
+  async text(): Promise<string> {
+    return utf8.decode(await this.body());
+  }
+
+  async json<T = unknown>(): Promise<T> {
+    if (this.cachedJson === undefined) this.cachedJson = { value: JSON.parse(await this.text()) as unknown };
+    return this.cachedJson.value as T;
+  }
+
+  /**
+   * Whether the client has gone away. Looks at a message only if one is ready now; a body chunk
+   * seen that way is kept for whoever reads the body next, so nothing is lost.
+   */
+  async isDisconnected(): Promise<boolean> {
+    if (this.disconnected) return true;
+    this.peeked ??= this.receive();
+    const message = await Promise.race([this.peeked, nextTurn()]);
+    if (message?.type === 'http.disconnect') this.disconnected = true;
+    return this.disconnected;
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * `baseHTTPMiddleware(app, dispatch)`: middleware written as `dispatch(request, callNext)`, with
+ * the semantics Starlette reached in PR #1715. The downstream app is never abandoned: once the
+ * response is sent, its `receive()` answers `http.disconnect` and its `send()` returns at once,
+ * so it runs to the end (its `finally` blocks, its background tasks), and the middleware
+ * resolves only after it has.
+ */
+import type {
+  ASGIReceiveEvent,
+  HTTPDisconnectEvent,
+  HTTPResponseDebugEvent,
+  HTTPResponseStartEvent,
+  HTTPScope,
+  HTTPSendEvent,
+} from '../../generated/index.js';
+import { ClientDisconnect, Request } from '../http/request.js';
+import { StreamingResponse, type Response } from '../http/response.js';
+import type { ASGIApp, Receive, Send } from '../protocol.js';
+import { END, Rendezvous } from './rendezvous.js';
+
+export type CallNext = (request: Request) => Promise<Response>;
+export type Dispatch = (request: Request, callNext: CallNext) => Promise<Response>;
+
+const DISCONNECT: HTTPDisconnectEvent = Object.freeze({ type: 'http.disconnect' });
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The request `dispatch` sees. Its `replay` is the downstream app's view of the body: what
+ * dispatch already read is handed over again, and the rest is read on from the client.
+ */
+class CachedRequest extends Request {
+  /** The downstream has been told http.disconnect. */
+  private replayDisconnected = false;
+  /** The downstream has the whole body; only a disconnect is left to tell it. */
+  private replayConsumed = false;
+
+  readonly replay: Receive = async (): Promise<ASGIReceiveEvent> => {
+    // Told already: say it again, without asking the client.
+    if (this.replayDisconnected) return DISCONNECT;
+    // The body is all delivered: wait for the client to leave (unless it has).
+    if (this.replayConsumed) {
+      if (!this.disconnected) {
+        const message = await this.nextMessage();
+        if (message.type !== 'http.disconnect') throw new Error(`server sent '${message.type}' after the request body was complete`);
+        this.disconnected = true;
+      }
+      this.replayDisconnected = true;
+      return DISCONNECT;
+    }
+    // dispatch read the body whole: hand it over in one piece, even if the client has gone.
+    if (this.bodyCache !== undefined) {
+      this.replayConsumed = true;
+      return { type: 'http.request', body: this.bodyCache, more_body: false };
+    }
+    // dispatch streamed the body to its end: nothing is left, and saying so keeps the app from waiting.
+    if (this.streamConsumed) {
+      this.replayConsumed = true;
+      return { type: 'http.request', body: EMPTY, more_body: false };
+    }
+    // Nobody has read (all of) it: pass on the client's next chunk.
+    try {
+      const step = await this.stream().next();
+      this.replayConsumed = this.streamConsumed;
+      return { type: 'http.request', body: step.done === true ? EMPTY : step.value, more_body: !this.streamConsumed };
+    } catch (error) {
+      if (!(error instanceof ClientDisconnect)) throw error;
+      this.replayDisconnected = true;
+      return DISCONNECT;
+    }
+  };
+}
+
+/** One run of the downstream app, from the side of the middleware call that started it. */
+class Downstream {
+  readonly channel = new Rendezvous<HTTPSendEvent>();
+  /** Settles when the downstream app has returned or thrown. */
+  done: Promise<void> | undefined;
+  failed = false;
+  error: unknown;
+  /** The downstream's error has reached someone (callNext's caller, or the client's response). */
+  errorSeen = false;
+  /** The downstream has been handed http.disconnect. */
+  sawDisconnect = false;
+  private responseSent = false;
+  private announceSent: ((message: HTTPDisconnectEvent) => void) | undefined;
+  private sentSignal: Promise<HTTPDisconnectEvent> | undefined;
+
+  constructor(
+    private readonly app: ASGIApp,
+    private readonly scope: HTTPScope,
+    private readonly request: CachedRequest,
+  ) {}
+
+  start(): void {
+    // One microtask later, so that the app runs in an async context of its own: what dispatch
+    // set in AsyncLocalStorage flows in, and what the app sets with enterWith stays there.
+    this.done = Promise.resolve()
+      .then(() => this.app(this.scope, this.receive, this.send))
+      .then(undefined, (error: unknown) => {
+        this.failed = true;
+        this.error = error;
+      })
+      .finally(() => this.channel.end());
+  }
+
+  private readonly receive: Receive = async () => {
+    if (!this.responseSent) {
+      const message = await Promise.race([this.request.replay(), this.whenResponseSent()]);
+      if (!this.responseSent) {
+        if (message.type === 'http.disconnect') this.sawDisconnect = true;
+        return message;
+      }
+    }
+    // The response is out: the downstream's work can only be discarded, and it is told so.
+    this.sawDisconnect = true;
+    return DISCONNECT;
+  };
+
+  // After close() the channel drops messages and resolves at once: a send never blocks then.
+  private readonly send: Send = (message) => this.channel.send(message as HTTPSendEvent);
+
+  private whenResponseSent(): Promise<HTTPDisconnectEvent> {
+    return (this.sentSignal ??= new Promise((resolve) => {
+      this.announceSent = resolve;
+    }));
+  }
+
+  /** The response is sent (or never will be): release the downstream from every wait. */
+  responseDone(): void {
+    this.responseSent = true;
+    this.announceSent?.(DISCONNECT);
+    this.channel.close();
+  }
+
+  /** The downstream ended before finishing its response: say why, unless the client had left. */
+  incomplete(): void {
+    if (this.failed) {
+      this.errorSeen = true;
+      throw this.error;
+    }
+    if (this.sawDisconnect) return;
+    throw new Error('the downstream app returned before completing its response');
+  }
+}
+
+function isLastMessage(message: HTTPSendEvent, trailers: boolean): boolean {
+  switch (message.type) {
+    case 'http.response.body':
+    case 'http.response.zerocopysend':
+      return message.more_body !== true && !trailers;
+    case 'http.response.pathsend':
+      return !trailers;
+    case 'http.response.trailers':
+      return message.more_trailers !== true;
+    default:
+      return false;
+  }
+}
+
+async function* bodyOf(downstream: Downstream, trailers: boolean): AsyncGenerator<Uint8Array, void, undefined> {
+  for (;;) {
+    const message = await downstream.channel.next();
+    if (message === END) return downstream.incomplete();
+    if (message.type === 'http.response.body' && message.body !== undefined && message.body.length > 0) yield message.body;
+    if (isLastMessage(message, trailers) || (message.type === 'http.response.body' && message.more_body !== true)) return;
+  }
+}
+
+/**
+ * What `callNext` resolves to: the downstream's response, started but not yet sent. Sending it
+ * relays the downstream's own messages, as they are, one at a time; reading `bodyIterator`
+ * pulls the body instead.
+ */
+class CallNextResponse extends StreamingResponse {
+  declare private readonly downstream: Downstream;
+  declare private readonly start: HTTPResponseStartEvent;
+  declare private readonly debug: HTTPResponseDebugEvent | undefined;
+
+  constructor(start: HTTPResponseStartEvent, downstream: Downstream, debug: HTTPResponseDebugEvent | undefined) {
+    super(bodyOf(downstream, start.trailers === true), { status: start.status, headers: start.headers ?? [] });
+    this.downstream = downstream;
+    this.start = start;
+    this.debug = debug;
+  }
+
+  override async respond(_scope: unknown, _receive: unknown, send: Send): Promise<void> {
+    const { start, downstream } = this;
+    const trailers = start.trailers === true;
+    if (this.debug !== undefined) await send(this.debug);
+    // Untouched by dispatch, the downstream's own start goes out as it is.
+    await send(this.status === start.status && this.headers.raw === start.headers
+      ? start
+      : { type: 'http.response.start', status: this.status, headers: this.headers.raw, trailers });
+    for (;;) {
+      const message = await downstream.channel.next();
+      if (message === END) {
+        // Never complete a response the downstream did not finish: the server must abort it.
+        downstream.incomplete();
+        return;
+      }
+      await send(message);
+      if (isLastMessage(message, trailers)) break;
+    }
+    await this.runBackground();
+  }
+}
+
+/**
+ * Wraps `app` in `dispatch`. `callNext(request)` runs `app` and resolves, once `app` has sent
+ * `http.response.start`, to its response, whose body streams from `app` as it is read. Scopes
+ * other than `http` go straight to `app`.
+ */
+export function baseHTTPMiddleware(app: ASGIApp, dispatch: Dispatch): ASGIApp {
+  return async function middleware(scope, receive, send): Promise<void> {
+    if (scope.type !== 'http') return app(scope, receive, send);
+    const request = new CachedRequest(scope, receive);
+    const downstream = new Downstream(app, scope, request);
+
+    const callNext: CallNext = async () => {
+      if (downstream.done !== undefined) throw new Error('callNext was already called for this request');
+      downstream.start();
+      let message = await downstream.channel.next();
+      let debug: HTTPResponseDebugEvent | undefined;
+      if (message !== END && message.type === 'http.response.debug') {
+        debug = message;
+        message = await downstream.channel.next();
+      }
+      if (message === END) {
+        if (downstream.failed) {
+          downstream.errorSeen = true;
+          throw downstream.error;
+        }
+        throw new Error("No response returned: the downstream app finished without sending 'http.response.start'");
+      }
+      if (message.type !== 'http.response.start') {
+        throw new Error(`the downstream app sent '${message.type}' before 'http.response.start'`);
+      }
+      const response = new CallNextResponse(message, downstream, debug);
+      // The start is dealt with: let the downstream go on to its first body chunk.
+      downstream.channel.ack();
+      return response;
+    };
+
+    try {
+      const response = await dispatch(request, callNext);
+      await response(scope, request.replay, send);
+    } finally {
+      // Whatever happened (sent, dispatch threw, the client went away), release the downstream
+      // and wait for it: no work is left behind as a dangling promise.
+      downstream.responseDone();
+      await downstream.done;
+    }
+    if (downstream.failed && !downstream.errorSeen) throw downstream.error;
+  };
+}
