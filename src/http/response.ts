@@ -49,9 +49,15 @@ export class Response {
   declare background: Background | undefined;
   declare body: Uint8Array;
 
+  /**
+   * Whether instances are callable ASGI apps. A subclass whose instances are only ever sent by
+   * tsgi itself can say no and skip the cost of a callable instance.
+   */
+  protected static callable = true;
+
   constructor(body?: string | Uint8Array | null, init: ResponseInit = {}) {
     // The object returned here is the instance: a function, so that it can be served as an app.
-    const self = callable<Response>(new.target.prototype);
+    const self = (new.target as typeof Response).callable ? callable<Response>(new.target.prototype) : this;
     self.status = init.status ?? 200;
     (self as { headers: MutableHeaderMap }).headers = new MutableHeaderMap(init.headers);
     self.mediaType = init.mediaType ?? (new.target as { defaultMediaType?: string }).defaultMediaType;

@@ -34,7 +34,14 @@ class CachedRequest extends Request {
   /** The downstream has the whole body; only a disconnect is left to tell it. */
   private replayConsumed = false;
 
-  readonly replay: Receive = async (): Promise<ASGIReceiveEvent> => {
+  private replayFn: Receive | undefined;
+
+  /** `replay` as a function of its own, to hand out as a `receive`. */
+  get replay(): Receive {
+    return (this.replayFn ??= () => this.replayNext());
+  }
+
+  private async replayNext(): Promise<ASGIReceiveEvent> {
     // Told already: say it again, without asking the client.
     if (this.replayDisconnected) return DISCONNECT;
     // The body is all delivered: wait for the client to leave (unless it has).
@@ -67,7 +74,7 @@ class CachedRequest extends Request {
       this.replayDisconnected = true;
       return DISCONNECT;
     }
-  };
+  }
 }
 
 /** One run of the downstream app, from the side of the middleware call that started it. */
@@ -92,15 +99,21 @@ class Downstream {
   ) {}
 
   start(): void {
+    this.done = this.run();
+  }
+
+  private async run(): Promise<void> {
     // One microtask later, so that the app runs in an async context of its own: what dispatch
     // set in AsyncLocalStorage flows in, and what the app sets with enterWith stays there.
-    this.done = Promise.resolve()
-      .then(() => this.app(this.scope, this.receive, this.send))
-      .then(undefined, (error: unknown) => {
-        this.failed = true;
-        this.error = error;
-      })
-      .finally(() => this.channel.end());
+    await undefined;
+    try {
+      await this.app(this.scope, this.receive, this.send);
+    } catch (error) {
+      this.failed = true;
+      this.error = error;
+    } finally {
+      this.channel.end();
+    }
   }
 
   private readonly receive: Receive = async () => {
@@ -166,18 +179,25 @@ async function* bodyOf(downstream: Downstream, trailers: boolean): AsyncGenerato
   }
 }
 
+/** The downstream's body as an async iterable, its generator made only if someone reads it. */
+function lazyBody(downstream: Downstream, trailers: boolean): AsyncIterable<Uint8Array> {
+  return { [Symbol.asyncIterator]: () => bodyOf(downstream, trailers) };
+}
+
 /**
  * What `callNext` resolves to: the downstream's response, started but not yet sent. Sending it
  * relays the downstream's own messages, as they are, one at a time; reading `bodyIterator`
  * pulls the body instead.
  */
 class CallNextResponse extends StreamingResponse {
+  // Sent by the middleware itself (respond()), never served on its own: no callable instance.
+  protected static override callable = false;
   declare private readonly downstream: Downstream;
   declare private readonly start: HTTPResponseStartEvent;
   declare private readonly debug: HTTPResponseDebugEvent | undefined;
 
   constructor(start: HTTPResponseStartEvent, downstream: Downstream, debug: HTTPResponseDebugEvent | undefined) {
-    super(bodyOf(downstream, start.trailers === true), { status: start.status, headers: start.headers ?? [] });
+    super(lazyBody(downstream, start.trailers === true), { status: start.status, headers: start.headers ?? [] });
     this.downstream = downstream;
     this.start = start;
     this.debug = debug;
@@ -243,7 +263,7 @@ export function baseHTTPMiddleware(app: ASGIApp, dispatch: Dispatch): ASGIApp {
 
     try {
       const response = await dispatch(request, callNext);
-      await response(scope, request.replay, send);
+      await response.respond(scope, request.replay, send);
     } finally {
       // Whatever happened (sent, dispatch threw, the client went away), release the downstream
       // and wait for it: no work is left behind as a dangling promise.

@@ -328,10 +328,10 @@ test('downstream receives http.disconnect while sending, if discarded', async ()
   };
   const app = baseHTTPMiddleware(tracked(endpoint), async (request, callNext) => {
     const response = await callNext(request);
-    const iterator = (response as StreamingResponse).bodyIterator as AsyncGenerator<Uint8Array>;
+    const iterator = ((response as StreamingResponse).bodyIterator as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
     const first = await iterator.next();
     expect(text(first.value as Uint8Array)).toBe('chunk');
-    await iterator.return(undefined);
+    await iterator.return?.(undefined);
     return new PlainTextResponse('Custom');
   });
   const c = client([chunk('')], 'never');
@@ -656,7 +656,7 @@ test('backpressure', async () => {
     const response = (await callNext(request)) as StreamingResponse;
     await sleep(50);
     expect(progress).toEqual(['sending a']); // one chunk in flight, not taken
-    const iterator = (response.bodyIterator as AsyncGenerator<Uint8Array>);
+    const iterator = (response.bodyIterator as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
     pulled.push(text((await iterator.next()).value as Uint8Array));
     await sleep(20);
     expect(progress).toEqual(['sending a']); // taken, but not yet released: it is being handled
