@@ -6,11 +6,14 @@ import type { ASGIReceiveEvent, HTTPScope } from '../../generated/index.js';
 import type { Receive } from '../protocol.js';
 import { fromLatin1, HeaderMap } from './headers.js';
 
-/** Thrown from a body read when the client went away before the body was complete. */
+/**
+ * The client went away. Thrown from a body read cut short, and by tsgi's servers from a `send()`
+ * on a closed connection (ASGI 2.4 has servers raise there; apps may catch it and clean up).
+ */
 export class ClientDisconnect extends Error {
   override readonly name = 'ClientDisconnect';
-  constructor() {
-    super('the client disconnected before the request body was complete');
+  constructor(message = 'the client disconnected before the request body was complete') {
+    super(message);
   }
 }
 

@@ -17,6 +17,7 @@ import {
   type MessageGuard,
   type Scope,
 } from '../../generated/index.js';
+import { ClientDisconnect } from '../http/request.js';
 import type { ASGIApp, Receive, Send } from '../protocol.js';
 import { checkFinalStatus, checkHeaders } from './header-rules.js';
 import { preview, ProtocolError, type Direction } from './protocol-error.js';
@@ -225,8 +226,9 @@ export function validate(app: ASGIApp, options: ValidateOptions = {}): ASGIApp {
       await app(scope, cycle.receive, cycle.send);
     } catch (error) {
       // The app's own error is what the server must see (it answers 500 or aborts); an
-      // unfinished response is the consequence, so it is only logged beside it.
-      const unfinished = cycle.machine.finish();
+      // unfinished response is the consequence, so it is only logged beside it, and not at all
+      // when the error is the client having gone away.
+      const unfinished = error instanceof ClientDisconnect ? null : cycle.machine.finish();
       if (unfinished !== null) console.warn(`tsgi: app raised ${unfinished.message.replace(/^app returned /, '')}`);
       throw error;
     }

@@ -100,8 +100,9 @@ export function httpReceiveStep(message: HTTPReceiveEvent): HTTPReceiveStep {
 
 // Two rules cross the directions, and HTTPStateMachine checks them beside the tables:
 // - After the response is complete, receive() yields http.disconnect, never more body.
-// - After the app has received http.disconnect, the connection is gone: a send is an error (the
-//   spec has servers raise one), unless the response was already complete.
+// - Once the app has received http.disconnect, it may stop with its response unfinished.
+// A send after http.disconnect is no violation: the connection is gone and the server raises
+// (ASGI 2.4), an error the app may catch. Reporting it here would change what the app sees.
 
 // ---------------------------------------------------------------------------------------------
 // Lifespan, both directions: the server asks, the app answers, once for startup, once for
@@ -204,11 +205,6 @@ export class HTTPStateMachine {
     const step = httpSendStep(message);
     const next = HTTP_SEND[this.sendState][step];
     if (next === undefined) return orderError('send', message.type, describeSendViolation(this.sendState, step, message.type));
-    if (this.receiveState === 'disconnected') {
-      return new ProtocolError(`app sent '${message.type}' after receiving 'http.disconnect'; the client is gone`, {
-        direction: 'send', type: message.type, path: '', rule: 'disconnected',
-      });
-    }
     if (step === 'start' || step === 'start+trailers') {
       const start = message as { status: number; headers?: [Uint8Array, Uint8Array][] };
       this.noBody = statusHasNoBody(start.status);

@@ -44,7 +44,7 @@ class Model {
 
   /** Whether the app may send `m` now; records it when it may. */
   send(m: Record<string, unknown>): boolean {
-    if (this.complete || this.disconnected) return false;
+    if (this.complete) return false; // after a disconnect sends stay legal: the server raises
     const last = m.more_body !== true;
     switch (m.type) {
       case 'http.response.debug':

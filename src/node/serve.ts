@@ -1,0 +1,171 @@
+/**
+ * `serve(app, options)`: runs an ASGI app on `node:http`, the way uvicorn runs one. Lifespan
+ * startup before listening, shutdown after; graceful close on `close()`, SIGINT and SIGTERM.
+ */
+import cluster from 'node:cluster';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HTTPScope } from '../../generated/index.js';
+import { ClientDisconnect } from '../http/request.js';
+import type { ASGIApp } from '../protocol.js';
+import { validate } from '../validate/middleware.js';
+import { serveWorkers, WORKER_ENV, reportListening, onCloseRequest } from './cluster.js';
+import { RequestResponseCycle } from './cycle.js';
+import { Lifespan, type LifespanMode } from '../server/lifespan.js';
+import { httpScope } from './scope.js';
+
+export interface Logger {
+  error(message: string, error?: unknown): void;
+  warn(message: string, error?: unknown): void;
+  info(message: string): void;
+}
+
+export interface ServeOptions {
+  /** Default `127.0.0.1`. */
+  host?: string;
+  /** Default 8000; 0 picks a free port (read it from the handle). */
+  port?: number;
+  /** Wrap the app in `validate`. Default: on unless `NODE_ENV` is `production`. */
+  validate?: boolean;
+  /** `auto` (default) runs lifespan if the app speaks it; `on` requires it; `off` skips it. */
+  lifespan?: LifespanMode;
+  /** The path the app is mounted under, for `scope.root_path`. */
+  rootPath?: string;
+  /** How long in-flight requests may run on after shutdown begins, in ms. Default 10 000. */
+  gracePeriod?: number;
+  /** Shut down gracefully on SIGINT and SIGTERM. Default true. */
+  signals?: boolean;
+  /** Processes to run with node:cluster, sharing the port. Default 1 (no cluster). */
+  workers?: number;
+  /** Where errors and notices go. Default: the console. */
+  logger?: Logger;
+}
+
+export interface ServerHandle {
+  /** Like `http://127.0.0.1:8000`. */
+  url: string;
+  port: number;
+  /** Stops accepting, lets in-flight requests finish (within the grace period), runs lifespan shutdown. */
+  close(): Promise<void>;
+}
+
+const consoleLogger: Logger = {
+  error: (message, error) => console.error(`tsgi: ${message}`, ...(error === undefined ? [] : [error])),
+  warn: (message, error) => console.warn(`tsgi: ${message}`, ...(error === undefined ? [] : [error])),
+  info: (message) => console.info(`tsgi: ${message}`),
+};
+
+// The extensions this server implements, offered in every scope.
+const EXTENSIONS: NonNullable<HTTPScope['extensions']> = Object.freeze({
+  'http.response.trailers': {},
+  'http.response.early_hint': {},
+  'http.response.pathsend': {},
+});
+
+function requestLine(req: IncomingMessage): string {
+  return `"${req.method ?? ''} ${req.url ?? ''} HTTP/${req.httpVersion}"`;
+}
+
+export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<ServerHandle> {
+  const workers = options.workers ?? 1;
+  if (workers > 1 && cluster.isPrimary) return serveWorkers(workers, options);
+
+  const logger = options.logger ?? consoleLogger;
+  const host = options.host ?? '127.0.0.1';
+  const gracePeriod = options.gracePeriod ?? 10_000;
+  const wrapped = validate(app, options.validate === undefined ? {} : { enabled: options.validate });
+
+  const lifespan = new Lifespan(wrapped, options.lifespan ?? 'auto', logger);
+  await lifespan.startup();
+
+  const context = { scheme: 'http' as const, rootPath: options.rootPath ?? '', state: lifespan.state, extensions: EXTENSIONS };
+  const inFlight = new Set<Promise<void>>();
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const cycle = new RequestResponseCycle(req, res);
+    try {
+      await wrapped(httpScope(req, context), cycle.receive, cycle.send);
+    } catch (error) {
+      // A send on a closed connection raises so that the app can stop; that is no error.
+      if (!(error instanceof ClientDisconnect && cycle.disconnected)) {
+        logger.error(`Exception in ASGI application, ${requestLine(req)}`, error);
+      }
+      if (!cycle.responseStarted) cycle.internalError();
+      else if (!cycle.responseComplete) cycle.abort();
+      return;
+    }
+    if (cycle.disconnected) return;
+    if (!cycle.responseStarted) {
+      logger.error(`ASGI application returned without starting a response, ${requestLine(req)}`);
+      cycle.internalError();
+    } else if (!cycle.responseComplete) {
+      logger.error(`ASGI application returned without completing its response, ${requestLine(req)}`);
+      cycle.abort();
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const done = handle(req, res).finally(() => inFlight.delete(done));
+    inFlight.add(done);
+  });
+  // The cycle answers 100-continue itself, when the app first asks for the body.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res));
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 8000, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await lifespan.shutdown();
+    throw error;
+  }
+  const port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      logger.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    logger.info(`${signal}: shutting down`);
+    void close();
+  };
+
+  function close(): Promise<void> {
+    return (closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, gracePeriod);
+      });
+      await Promise.race([Promise.allSettled([...inFlight]), graceOver]);
+      clearTimeout(timer);
+      if (inFlight.size > 0) logger.warn(`${inFlight.size} request(s) still running after the ${gracePeriod} ms grace period; closing their connections`);
+      // Apps cannot be cancelled: one still running is now told the client is gone (receive()
+      // answers http.disconnect, send() raises) and shutdown goes on without it.
+      server.closeAllConnections();
+      await stopped;
+      await lifespan.shutdown();
+      if (options.signals !== false) {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    })());
+  }
+
+  if (options.signals !== false) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  if (process.env[WORKER_ENV] !== undefined) {
+    reportListening(port);
+    onCloseRequest(close);
+  }
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return { url, port, close };
+}

@@ -1,0 +1,2 @@
+/** tsgi/testing: drive ASGI apps in process, through the fetch API. */
+export { TestClient, type TestClientOptions } from './test-client.js';
