@@ -48,6 +48,8 @@ class Exchange {
   private bodySent: Uint8Array | undefined;
   private bodyDone = false;
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  /** The response body stream was closed or errored: it takes nothing more. */
+  private bodyClosed = false;
   private pulled: (() => void) | undefined;
   private over: Promise<HTTPDisconnectEvent>;
   private announceOver!: (message: HTTPDisconnectEvent) => void;
@@ -78,7 +80,13 @@ class Exchange {
     this.announceOver(DISCONNECT);
     this.pulled?.();
     if (!this.started) this.rejectResponse(reason);
-    else this.controller?.error(reason);
+    else this.failBody(reason);
+  }
+
+  private failBody(reason: unknown): void {
+    if (this.bodyClosed) return;
+    this.bodyClosed = true;
+    this.controller?.error(reason);
   }
 
   readonly receive = async (): Promise<ASGIReceiveEvent> => {
@@ -149,7 +157,10 @@ class Exchange {
   private finish(): void {
     if (this.complete) return;
     this.complete = true;
-    this.controller?.close();
+    if (!this.bodyClosed) {
+      this.bodyClosed = true;
+      this.controller?.close();
+    }
     this.announceOver(DISCONNECT);
   }
 
@@ -160,7 +171,7 @@ class Exchange {
       else if (raiseAppErrors) this.rejectResponse(error);
       else this.resolveResponse(new Response('Internal Server Error', { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } }));
     } else if (!this.complete && !this.disconnected) {
-      this.controller?.error(error ?? new Error('the app returned before completing its response'));
+      this.failBody(error ?? new Error('the app returned before completing its response'));
     }
     this.finish();
   }
