@@ -83,7 +83,7 @@ export class Response {
   async respond(_scope: Scope, _receive: Receive, send: Send): Promise<void> {
     await send({ type: 'http.response.start', status: this.status, headers: this.headers.raw });
     await send({ type: 'http.response.body', body: this.body });
-    await this.runBackground();
+    if (this.background !== undefined) await this.runBackground();
   }
 
   protected async runBackground(): Promise<void> {
@@ -161,6 +161,6 @@ export class StreamingResponse extends Response {
       if (!finished) await iterator.return?.();
     }
     if (!disconnected) await send({ type: 'http.response.body', body: EMPTY, more_body: false });
-    await this.runBackground();
+    if (this.background !== undefined) await this.runBackground();
   }
 }

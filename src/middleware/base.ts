@@ -179,11 +179,6 @@ async function* bodyOf(downstream: Downstream, trailers: boolean): AsyncGenerato
   }
 }
 
-/** The downstream's body as an async iterable, its generator made only if someone reads it. */
-function lazyBody(downstream: Downstream, trailers: boolean): AsyncIterable<Uint8Array> {
-  return { [Symbol.asyncIterator]: () => bodyOf(downstream, trailers) };
-}
-
 /**
  * What `callNext` resolves to: the downstream's response, started but not yet sent. Sending it
  * relays the downstream's own messages, as they are, one at a time; reading `bodyIterator`
@@ -197,10 +192,16 @@ class CallNextResponse extends StreamingResponse {
   declare private readonly debug: HTTPResponseDebugEvent | undefined;
 
   constructor(start: HTTPResponseStartEvent, downstream: Downstream, debug: HTTPResponseDebugEvent | undefined) {
-    super(lazyBody(downstream, start.trailers === true), { status: start.status, headers: start.headers ?? [] });
+    super([], { status: start.status, headers: start.headers ?? [] });
+    // The response is its own body iterable: a generator is made only if someone reads the body.
+    this.bodyIterator = this;
     this.downstream = downstream;
     this.start = start;
     this.debug = debug;
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+    return bodyOf(this.downstream, this.start.trailers === true);
   }
 
   override async respond(_scope: unknown, _receive: unknown, send: Send): Promise<void> {
@@ -221,7 +222,7 @@ class CallNextResponse extends StreamingResponse {
       await send(message);
       if (isLastMessage(message, trailers)) break;
     }
-    await this.runBackground();
+    if (this.background !== undefined) await this.runBackground();
   }
 }
 

@@ -5,9 +5,9 @@
  */
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { ASGISendEvent, Header, HTTPDisconnectEvent, HTTPReceiveEvent } from '../../generated/index.js';
-import { fromLatin1 } from '../http/headers.js';
 import { ClientDisconnect } from '../http/request.js';
 
 const DISCONNECT: HTTPDisconnectEvent = Object.freeze({ type: 'http.disconnect' });
@@ -19,18 +19,36 @@ function statusHasBody(status: number): boolean {
   return status >= 200 && status !== 204 && status !== 304;
 }
 
+/** Header bytes as node:http wants them: latin-1 strings, decoded natively. */
+function latin1(bytes: Uint8Array): string {
+  return (bytes instanceof Buffer ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('latin1');
+}
+
 /** A header list as node:http takes it: one flat array of latin-1 strings, duplicates kept. */
 function flatHeaders(headers: readonly Header[], contentLength: number): string[] {
   const flat: string[] = [];
   let hasLength = false;
   for (let i = 0; i < headers.length; i++) {
     const [name, value] = headers[i]!;
-    const n = fromLatin1(name);
+    const n = latin1(name);
     if (n.length === 14 && n.toLowerCase() === 'content-length') hasLength = true;
-    flat.push(n, fromLatin1(value));
+    flat.push(n, latin1(value));
   }
   if (contentLength >= 0 && !hasLength) flat.push('content-length', String(contentLength));
   return flat;
+}
+
+const CYCLES = Symbol('tsgi cycles');
+type Watched = Socket & { [CYCLES]?: Set<RequestResponseCycle> };
+
+/** Call once per connection: when it closes, the cycles running on it hear of it. */
+export function watchConnection(socket: Socket): void {
+  const live = new Set<RequestResponseCycle>();
+  (socket as Watched)[CYCLES] = live;
+  socket.once('close', () => {
+    for (const cycle of live) cycle.connectionClosed();
+    live.clear();
+  });
 }
 
 export class RequestResponseCycle {
@@ -59,15 +77,27 @@ export class RequestResponseCycle {
     const length = req.headers['content-length'];
     this.requestBodyDone = req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
     this.expectContinue = (req.headers.expect ?? '').toLowerCase() === '100-continue';
-    // A write that races the socket closing reports its error here; the close handler has it.
-    res.on('error', () => {});
-    res.on('close', () => {
-      if (!this.responseComplete || !res.writableFinished) this.disconnected = true;
-      this.end();
-    });
+    // A watched connection tells its live cycles when it closes: one listener per connection
+    // rather than one per request. Elsewhere, the response's own close event does it.
+    const live = (req.socket as Watched)[CYCLES];
+    if (live !== undefined) {
+      live.add(this);
+      this.live = live;
+    } else {
+      res.on('close', () => this.connectionClosed());
+    }
+  }
+
+  private live: Set<RequestResponseCycle> | undefined;
+
+  /** The connection closed. Before the response was complete, that is the client leaving. */
+  connectionClosed(): void {
+    if (!this.responseComplete || !this.res.writableFinished) this.disconnected = true;
+    this.end();
   }
 
   private end(): void {
+    this.live?.delete(this);
     this.announceOver?.(DISCONNECT);
   }
 
@@ -150,7 +180,7 @@ export class RequestResponseCycle {
       }
       case 'http.response.trailers': {
         if (!this.trailersAnnounced || !this.bodyComplete) throw this.unexpected(message);
-        for (const [name, value] of message.headers) this.trailers.push(fromLatin1(name), fromLatin1(value));
+        for (const [name, value] of message.headers) this.trailers.push(latin1(name), latin1(value));
         if (message.more_trailers === true) return resolved;
         // Trailers go only to a client that said it takes them (TE: trailers).
         if (/\btrailers\b/i.test(String(this.req.headers.te ?? '')) && this.trailers.length > 0) {
@@ -163,7 +193,7 @@ export class RequestResponseCycle {
       }
       case 'http.response.early_hint':
         if (this.bodyComplete || this.headersWritten) return resolved; // too late for a 103; the extension lets servers drop it
-        this.res.writeEarlyHints({ link: message.links.map(fromLatin1) });
+        this.res.writeEarlyHints({ link: message.links.map(latin1) });
         return resolved;
       case 'http.response.pathsend':
         if (!this.responseStarted || this.bodyComplete || this.headersWritten) throw this.unexpected(message);

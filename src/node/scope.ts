@@ -34,26 +34,26 @@ function decodePath(raw: string): string {
 }
 
 /**
- * The request's headers as ASGI byte pairs, in arrival order with duplicates, names lower case.
- * Node hands them over as latin-1 strings; all of them are written into one buffer and the pairs
- * are views into it, which costs one allocation instead of one per name and value.
+ * Node hands header names and values, path and query over as latin-1 strings. All of them are
+ * encoded into one array with a plain char-code loop, and the fields are views into it: measured
+ * at about half the cost of Buffer.write and Buffer.subarray per field (bench/http profile).
  */
-function headerPairs(raw: string[]): Header[] {
-  let total = 0;
+function encodeAll(raw: string[], rawPath: string, query: string): { headers: Header[]; rawPath: Uint8Array; query: Uint8Array } {
+  let total = rawPath.length + query.length;
   for (let i = 0; i < raw.length; i++) total += raw[i]!.length;
-  const bytes = Buffer.allocUnsafe(total);
-  const pairs: Header[] = new Array<Header>(raw.length >> 1);
+  const bytes = new Uint8Array(total);
   let offset = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    const value = raw[i + 1]!;
-    const nameStart = offset;
-    offset += bytes.write(name, offset, 'latin1');
-    const valueStart = offset;
-    offset += bytes.write(value, offset, 'latin1');
-    pairs[i >> 1] = [bytes.subarray(nameStart, valueStart), bytes.subarray(valueStart, offset)];
-  }
-  return pairs;
+  const put = (text: string, lower: boolean): Uint8Array => {
+    const start = offset;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      bytes[offset++] = lower && c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+    }
+    return bytes.subarray(start, offset);
+  };
+  const headers: Header[] = new Array<Header>(raw.length >> 1);
+  for (let i = 0; i < raw.length; i += 2) headers[i >> 1] = [put(raw[i]!, true), put(raw[i + 1]!, false)];
+  return { headers, rawPath: put(rawPath, false), query: put(query, false) };
 }
 
 export function httpScope(req: IncomingMessage, context: ScopeContext): HTTPScope {
@@ -67,6 +67,7 @@ export function httpScope(req: IncomingMessage, context: ScopeContext): HTTPScop
   const rawPath = question === -1 ? target : target.slice(0, question);
   const query = question === -1 ? '' : target.slice(question + 1);
   const socket = req.socket;
+  const bytes = encodeAll(req.rawHeaders, rawPath, query);
   const scope: HTTPScope = {
     type: 'http',
     asgi: ASGI,
@@ -74,10 +75,10 @@ export function httpScope(req: IncomingMessage, context: ScopeContext): HTTPScop
     method: req.method ?? 'GET',
     scheme: context.scheme,
     path: context.rootPath + decodePath(rawPath),
-    raw_path: Buffer.from(rawPath, 'latin1'),
-    query_string: Buffer.from(query, 'latin1'),
+    raw_path: bytes.rawPath,
+    query_string: bytes.query,
     root_path: context.rootPath,
-    headers: headerPairs(req.rawHeaders),
+    headers: bytes.headers,
     client: socket.remoteAddress !== undefined ? [socket.remoteAddress, socket.remotePort ?? 0] : null,
     server: socket.localAddress !== undefined ? [socket.localAddress, socket.localPort ?? null] : null,
     extensions: context.extensions,

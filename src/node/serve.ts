@@ -10,7 +10,7 @@ import { ClientDisconnect } from '../http/request.js';
 import type { ASGIApp } from '../protocol.js';
 import { validate } from '../validate/middleware.js';
 import { serveWorkers, WORKER_ENV, reportListening, onCloseRequest } from './cluster.js';
-import { RequestResponseCycle } from './cycle.js';
+import { RequestResponseCycle, watchConnection } from './cycle.js';
 import { Lifespan, type LifespanMode } from '../server/lifespan.js';
 import { httpScope } from './scope.js';
 
@@ -79,9 +79,22 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
   await lifespan.startup();
 
   const context = { scheme: 'http' as const, rootPath: options.rootPath ?? '', state: lifespan.state, extensions: EXTENSIONS };
-  const inFlight = new Set<Promise<void>>();
+  // Requests still running, and who to tell when there are none (a counter, not a set of
+  // promises: this is paid on every request).
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    inFlight += 1;
+    try {
+      await run(req, res);
+    } finally {
+      inFlight -= 1;
+      if (inFlight === 0) idle?.();
+    }
+  }
+
+  async function run(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const cycle = new RequestResponseCycle(req, res);
     try {
       await wrapped(httpScope(req, context), cycle.receive, cycle.send);
@@ -104,10 +117,8 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
     }
   }
 
-  const server = createServer((req, res) => {
-    const done = handle(req, res).finally(() => inFlight.delete(done));
-    inFlight.add(done);
-  });
+  const server = createServer((req, res) => void handle(req, res));
+  server.on('connection', watchConnection);
   // The cycle answers 100-continue itself, when the app first asks for the body.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res));
 
@@ -143,9 +154,10 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
       const graceOver = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, gracePeriod);
       });
-      await Promise.race([Promise.allSettled([...inFlight]), graceOver]);
+      const drained = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => { idle = resolve; });
+      await Promise.race([drained, graceOver]);
       clearTimeout(timer);
-      if (inFlight.size > 0) logger.warn(`${inFlight.size} request(s) still running after the ${gracePeriod} ms grace period; closing their connections`);
+      if (inFlight > 0) logger.warn(`${inFlight} request(s) still running after the ${gracePeriod} ms grace period; closing their connections`);
       // Apps cannot be cancelled: one still running is now told the client is gone (receive()
       // answers http.disconnect, send() raises) and shutdown goes on without it.
       server.closeAllConnections();
