@@ -34,12 +34,16 @@ test('npm pack, npm install, import from plain Node ESM', () => {
   expect(existsSync(join(app, 'node_modules', 'ajv'))).toBe(false);
 
   writeFileSync(join(app, 'main.js'), [
-    "import { isHTTPScope, explainHTTPResponseStartEvent, messageGuards } from 'tsgi';",
+    "import { isHTTPScope, explainHTTPResponseStartEvent, messageGuards, PlainTextResponse } from 'tsgi';",
+    "import { serve } from 'tsgi/node';",
+    "import { TestClient } from 'tsgi/testing';",
     "const scope = { type: 'http', asgi: { version: '3.0' }, http_version: '1.1', method: 'GET', path: '/', query_string: new Uint8Array(), headers: [] };",
     'console.log(JSON.stringify({',
     '  scope: isHTTPScope(scope),',
     "  bad: explainHTTPResponseStartEvent({ type: 'http.response.start', status: '200' }),",
     '  types: messageGuards.size,',
+    "  tested: await (await new TestClient(new PlainTextResponse('in process')).fetch('/')).text(),",
+    "  served: await (async () => { const s = await serve(new PlainTextResponse('over a socket'), { port: 0, signals: false, lifespan: 'off' }); try { return await (await fetch(s.url)).text(); } finally { await s.close(); } })(),",
     '}));',
   ].join('\n'));
   const main = run(process.execPath, ['main.js'], app);
@@ -48,6 +52,8 @@ test('npm pack, npm install, import from plain Node ESM', () => {
     scope: true,
     bad: { path: '/status', rule: 'type', message: 'must be an integer', value: '200' },
     types: 16,
+    tested: 'in process',
+    served: 'over a socket',
   });
 
   // The generator's bin is installed; without its optional peers it says what to install.
