@@ -8,6 +8,7 @@ import ajvModule from 'ajv';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AJV_OPTIONS, addTsgiVocabulary } from '../../codegen/keywords.js';
+import { packageRoot } from '../../codegen/package-root.js';
 import { isHTTPResponseBodyEvent, isHTTPResponseStartEvent, isHTTPScope } from '../../generated/index.js';
 import { machineLine, printTable, sideBySide, type Case } from '../harness.js';
 
@@ -94,7 +95,7 @@ const hand = {
 
 // ajv compiling the very same schemas now, in this process: the usual way to use ajv.
 const ajv = addTsgiVocabulary(new ajvModule.default({ ...AJV_OPTIONS }));
-const schemaRoot = new URL('../../schema/', import.meta.url).pathname;
+const schemaRoot = join(packageRoot(), 'schema');
 for (const dir of readdirSync(schemaRoot)) {
   for (const f of readdirSync(join(schemaRoot, dir))) ajv.addSchema(JSON.parse(readFileSync(join(schemaRoot, dir, f), 'utf8')) as object);
 }

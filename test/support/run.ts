@@ -9,6 +9,6 @@ export function runTs(script: string, args: string[], cwd = repoRoot): SpawnSync
   return spawnSync(tsx, [`${repoRoot}${script}`, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
 }
 
-export function run(command: string, args: string[], cwd = repoRoot, timeout = 120_000): SpawnSyncReturns<string> {
-  return spawnSync(command, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, npm_config_loglevel: 'error' } });
+export function run(command: string, args: string[], cwd = repoRoot, timeout = 120_000, env: Record<string, string> = {}): SpawnSyncReturns<string> {
+  return spawnSync(command, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, npm_config_loglevel: 'error', ...env } });
 }
