@@ -236,7 +236,7 @@ export interface HTTPScope {
    */
   scheme?: string;
   /**
-   * The request path with the query removed and percent-escapes and UTF-8 decoded to text.
+   * The request path with the query removed and percent-escapes and UTF-8 decoded to text. It includes `root_path`: stripping that prefix gives WSGI's PATH_INFO.
    */
   path: string;
   /**
@@ -250,7 +250,7 @@ export interface HTTPScope {
    */
   query_string: Uint8Array;
   /**
-   * The path this app is mounted under, as a reverse proxy or a router sets it. Applies to `path` but not `raw_path`.
+   * The prefix this app is mounted under, as a reverse proxy or a router sets it (WSGI's SCRIPT_NAME). `path` begins with it.
    *
    * @default ""
    */

@@ -62,16 +62,19 @@ export class Request {
     return this.scope.method;
   }
 
-  /** The full URL: scheme, host (from the `host` header, else the server address), root path, path and query. */
+  /**
+   * The full URL: scheme, host (from the `host` header, else the server address), path and query.
+   * `path` already includes `root_path`, as servers (tsgi's, uvicorn) fill it in.
+   */
   get url(): URL {
     if (this.cachedUrl === undefined) {
-      const { scheme = 'http', server, root_path: root = '', path, query_string: query } = this.scope;
+      const { scheme = 'http', server, path, query_string: query } = this.scope;
       let host = this.headers.get('host');
       if (host === null) {
         host = server ? (server[1] === null ? server[0] : `${server[0]}:${server[1]}`) : 'localhost';
       }
       const search = query.length > 0 ? `?${fromLatin1(query)}` : '';
-      this.cachedUrl = new URL(`${scheme}://${host}${encodeURI(root + path)}${search}`);
+      this.cachedUrl = new URL(`${scheme}://${host}${encodeURI(path)}${search}`);
     }
     return this.cachedUrl;
   }

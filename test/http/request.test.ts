@@ -8,7 +8,7 @@ const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
 test('method, url, headers and query come from the scope', () => {
   const request = new Request(scope({
-    method: 'POST', scheme: 'https', path: '/a b/c', root_path: '/api', query_string: b('x=1&y=%C3%A9&x=2'),
+    method: 'POST', scheme: 'https', path: '/api/a b/c', root_path: '/api', query_string: b('x=1&y=%C3%A9&x=2'),
     headers: [[b('host'), b('example.org:8443')], [b('accept'), b('a')], [b('accept'), b('b')]],
   }));
   expect(request.method).toBe('POST');
