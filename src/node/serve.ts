@@ -84,20 +84,20 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
   let inFlight = 0;
   let idle: (() => void) | undefined;
 
+  /** One request: run the app, and answer for it when it fails or leaves its response unfinished. */
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     inFlight += 1;
-    try {
-      await run(req, res);
-    } finally {
-      inFlight -= 1;
-      if (inFlight === 0) idle?.();
-    }
-  }
-
-  async function run(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const cycle = new RequestResponseCycle(req, res);
     try {
       await wrapped(httpScope(req, context), cycle.receive, cycle.send);
+      if (cycle.disconnected) return;
+      if (!cycle.responseStarted) {
+        logger.error(`ASGI application returned without starting a response, ${requestLine(req)}`);
+        cycle.internalError();
+      } else if (!cycle.responseComplete) {
+        logger.error(`ASGI application returned without completing its response, ${requestLine(req)}`);
+        cycle.abort();
+      }
     } catch (error) {
       // A send on a closed connection raises so that the app can stop; that is no error.
       if (!(error instanceof ClientDisconnect && cycle.disconnected)) {
@@ -105,15 +105,9 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
       }
       if (!cycle.responseStarted) cycle.internalError();
       else if (!cycle.responseComplete) cycle.abort();
-      return;
-    }
-    if (cycle.disconnected) return;
-    if (!cycle.responseStarted) {
-      logger.error(`ASGI application returned without starting a response, ${requestLine(req)}`);
-      cycle.internalError();
-    } else if (!cycle.responseComplete) {
-      logger.error(`ASGI application returned without completing its response, ${requestLine(req)}`);
-      cycle.abort();
+    } finally {
+      inFlight -= 1;
+      if (inFlight === 0) idle?.();
     }
   }
 
