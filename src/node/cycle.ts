@@ -20,7 +20,7 @@ function statusHasBody(status: number): boolean {
 }
 
 /** Header bytes as node:http wants them: latin-1 strings, decoded natively. */
-function latin1(bytes: Uint8Array): string {
+function decodeLatin1(bytes: Uint8Array): string {
   return (bytes instanceof Buffer ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('latin1');
 }
 
@@ -30,9 +30,9 @@ function flatHeaders(headers: readonly Header[], contentLength: number): string[
   let hasLength = false;
   for (let i = 0; i < headers.length; i++) {
     const [name, value] = headers[i]!;
-    const n = latin1(name);
+    const n = decodeLatin1(name);
     if (n.length === 14 && n.toLowerCase() === 'content-length') hasLength = true;
-    flat.push(n, latin1(value));
+    flat.push(n, decodeLatin1(value));
   }
   if (contentLength >= 0 && !hasLength) flat.push('content-length', String(contentLength));
   return flat;
@@ -180,7 +180,7 @@ export class RequestResponseCycle {
       }
       case 'http.response.trailers': {
         if (!this.trailersAnnounced || !this.bodyComplete) throw this.unexpected(message);
-        for (const [name, value] of message.headers) this.trailers.push(latin1(name), latin1(value));
+        for (const [name, value] of message.headers) this.trailers.push(decodeLatin1(name), decodeLatin1(value));
         if (message.more_trailers === true) return resolved;
         // Trailers go only to a client that said it takes them (TE: trailers).
         if (/\btrailers\b/i.test(String(this.req.headers.te ?? '')) && this.trailers.length > 0) {
@@ -193,7 +193,7 @@ export class RequestResponseCycle {
       }
       case 'http.response.early_hint':
         if (this.bodyComplete || this.headersWritten) return resolved; // too late for a 103; the extension lets servers drop it
-        this.res.writeEarlyHints({ link: message.links.map(latin1) });
+        this.res.writeEarlyHints({ link: message.links.map(decodeLatin1) });
         return resolved;
       case 'http.response.pathsend':
         if (!this.responseStarted || this.bodyComplete || this.headersWritten) throw this.unexpected(message);
