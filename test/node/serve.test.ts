@@ -170,7 +170,9 @@ test('a large streamed response read slowly by the client, in bounded server mem
   expect(received).toBe(TOTAL);
   expect(samples.length).toBeGreaterThan(32);
   // The socket's buffers and a few chunks, not the 64 MiB the app could have raced ahead with.
-  expect(Math.max(...samples)).toBeLessThan(12 * MiB);
+  const peak = Math.max(...samples);
+  console.log(`64 MiB read slowly: peak live growth ${(peak / 1024).toFixed(0)} KiB over ${samples.length} samples`);
+  expect(peak).toBeLessThan(4 * MiB);
 });
 
 test('a client that aborts mid-response: the app sees http.disconnect within a second, and its cleanup runs', async () => {
