@@ -16,7 +16,7 @@ import type {
 import { ClientDisconnect, Request } from '../http/request.js';
 import { StreamingResponse, type Response } from '../http/response.js';
 import type { ASGIApp, Receive, Send } from '../protocol.js';
-import { END, Rendezvous } from './rendezvous.js';
+import { END, NOTHING, Rendezvous } from './rendezvous.js';
 
 export type CallNext = (request: Request) => Promise<Response>;
 export type Dispatch = (request: Request, callNext: CallNext) => Promise<Response>;
@@ -213,7 +213,8 @@ class CallNextResponse extends StreamingResponse {
       ? start
       : { type: 'http.response.start', status: this.status, headers: this.headers.raw, trailers });
     for (;;) {
-      const message = await downstream.channel.next();
+      const waiting = downstream.channel.take();
+      const message = waiting !== NOTHING ? waiting : await downstream.channel.next();
       if (message === END) {
         // Never complete a response the downstream did not finish: the server must abort it.
         downstream.incomplete();

@@ -7,7 +7,8 @@
 /** What `next()` returns once the producer has ended and every message has been taken. */
 export const END: unique symbol = Symbol('end of channel');
 
-const NOTHING: unique symbol = Symbol('nothing buffered');
+/** What `take()` returns when no message is waiting. */
+export const NOTHING: unique symbol = Symbol('nothing buffered');
 const resolved: Promise<void> = Promise.resolve();
 
 export class Rendezvous<T> {
@@ -35,6 +36,20 @@ export class Rendezvous<T> {
         this.bufferedRelease = release;
       }
     });
+  }
+
+  /**
+   * The next message if one is already waiting, else NOTHING, without a promise: the relay's
+   * common case, since the downstream usually sends its next message before the relay asks.
+   */
+  take(): T | typeof NOTHING {
+    const value = this.buffered;
+    if (value === NOTHING) return NOTHING;
+    this.ack();
+    this.buffered = NOTHING;
+    this.heldRelease = this.bufferedRelease;
+    this.bufferedRelease = undefined;
+    return value;
   }
 
   /** The next message, or END. Asking for it releases the producer of the previous one. */

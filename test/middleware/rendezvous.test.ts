@@ -1,4 +1,4 @@
-import { END, Rendezvous } from '../../src/middleware/rendezvous.js';
+import { END, NOTHING, Rendezvous } from '../../src/middleware/rendezvous.js';
 import { sleep } from '../support/asgi.js';
 
 test('a send resolves only once the consumer has moved past its message', async () => {
@@ -45,4 +45,20 @@ test('close() releases every producer and drops later sends', async () => {
   await first;
   await channel.send(2);
   expect(await channel.next()).toBe(END);
+});
+
+test('take() hands over a waiting message without a promise, and NOTHING otherwise', async () => {
+  const channel = new Rendezvous<string>();
+  expect(channel.take()).toBe(NOTHING);
+  let released = false;
+  void channel.send('a').then(() => {
+    released = true;
+  });
+  expect(channel.take()).toBe('a');
+  await sleep(1);
+  expect(released).toBe(false); // held until dealt with, as with next()
+  expect(channel.take()).toBe(NOTHING);
+  channel.ack();
+  await sleep(1);
+  expect(released).toBe(true);
 });
