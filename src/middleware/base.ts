@@ -14,7 +14,7 @@ import type {
   HTTPSendEvent,
 } from '../../generated/index.js';
 import { ClientDisconnect, Request } from '../http/request.js';
-import { StreamingResponse, type Response } from '../http/response.js';
+import { Response, StreamingResponse } from '../http/response.js';
 import type { ASGIApp, Receive, Send } from '../protocol.js';
 import { END, NOTHING, Rendezvous } from './rendezvous.js';
 
@@ -265,6 +265,9 @@ export function baseHTTPMiddleware(app: ASGIApp, dispatch: Dispatch): ASGIApp {
 
     try {
       const response = await dispatch(request, callNext);
+      if (!(response instanceof Response)) {
+        throw new TypeError(`dispatch must return a Response (got ${response === null ? 'null' : typeof response}); did it forget to return callNext's result?`);
+      }
       await response.respond(scope, request.replay, send);
     } finally {
       // Whatever happened (sent, dispatch threw, the client went away), release the downstream

@@ -707,3 +707,10 @@ test('dispatch changing the status sends a new start with the same headers list 
   // The downstream's own header list was not touched.
   expect(shared).toHaveLength(1);
 });
+
+test('a dispatch that returns no Response gets a clear error, and the downstream still finishes', async () => {
+  const app = baseHTTPMiddleware(tracked(new PlainTextResponse('unused')), (async (request: Request, callNext: (r: Request) => Promise<unknown>) => {
+    await callNext(request); // forgot to return it
+  }) as unknown as Dispatch);
+  await expect(run(app, client([chunk('')], 'never'))).rejects.toThrow(/dispatch must return a Response \(got undefined\)/);
+});

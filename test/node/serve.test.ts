@@ -104,6 +104,15 @@ test('keep-alive: several requests on one connection', async () => {
   expect(ports.size).toBe(1);
 });
 
+test('an app that ignores the request body leaves the connection usable for the next request', async () => {
+  const server = await start(hello);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const first = await get(`${server.url}/upload`, { method: 'POST', headers: { 'content-length': '11' }, body: 'ignored!!!!', agent });
+  const second = await get(`${server.url}/after`, { agent });
+  agent.destroy();
+  expect([first.body, second.body]).toEqual(['Hello from /upload', 'Hello from /after']);
+});
+
 test('a chunked request upload is read in chunks, as they arrive', async () => {
   const received: ASGIReceiveEvent[] = [];
   const server = await start(async (scope, receive, send) => {
