@@ -98,7 +98,7 @@ class Downstream {
     private readonly request: CachedRequest,
   ) {}
 
-  start(): void {
+  private start(): void {
     this.done = this.run();
   }
 
@@ -136,6 +136,38 @@ class Downstream {
     return (this.sentSignal ??= new Promise((resolve) => {
       this.announceSent = resolve;
     }));
+  }
+
+  /** callNext's promise has settled (see the middleware's finally). */
+  responseSettled = false;
+
+  /** Starts the app and resolves to its response once it has sent `http.response.start`. */
+  async response(): Promise<Response> {
+    try {
+      this.start();
+      let message = await this.channel.next();
+      let debug: HTTPResponseDebugEvent | undefined;
+      if (message !== END && message.type === 'http.response.debug') {
+        debug = message;
+        message = await this.channel.next();
+      }
+      if (message === END) {
+        if (this.failed) {
+          this.errorSeen = true;
+          throw this.error;
+        }
+        throw new Error("No response returned: the downstream app finished without sending 'http.response.start'");
+      }
+      if (message.type !== 'http.response.start') {
+        throw new Error(`the downstream app sent '${message.type}' before 'http.response.start'`);
+      }
+      const response = new CallNextResponse(message, this, debug);
+      // The start is dealt with: let the app go on to its first body chunk.
+      this.channel.ack();
+      return response;
+    } finally {
+      this.responseSettled = true;
+    }
   }
 
   /** The response is sent (or never will be): release the downstream from every wait. */
@@ -238,29 +270,10 @@ export function baseHTTPMiddleware(app: ASGIApp, dispatch: Dispatch): ASGIApp {
     const request = new CachedRequest(scope, receive);
     const downstream = new Downstream(app, scope, request);
 
-    const callNext: CallNext = async () => {
-      if (downstream.done !== undefined) throw new Error('callNext was already called for this request');
-      downstream.start();
-      let message = await downstream.channel.next();
-      let debug: HTTPResponseDebugEvent | undefined;
-      if (message !== END && message.type === 'http.response.debug') {
-        debug = message;
-        message = await downstream.channel.next();
-      }
-      if (message === END) {
-        if (downstream.failed) {
-          downstream.errorSeen = true;
-          throw downstream.error;
-        }
-        throw new Error("No response returned: the downstream app finished without sending 'http.response.start'");
-      }
-      if (message.type !== 'http.response.start') {
-        throw new Error(`the downstream app sent '${message.type}' before 'http.response.start'`);
-      }
-      const response = new CallNextResponse(message, downstream, debug);
-      // The start is dealt with: let the downstream go on to its first body chunk.
-      downstream.channel.ack();
-      return response;
+    let called: Promise<Response> | undefined;
+    const callNext: CallNext = () => {
+      if (called !== undefined) return Promise.reject(new Error('callNext was already called for this request'));
+      return (called = downstream.response());
     };
 
     try {
@@ -273,6 +286,9 @@ export function baseHTTPMiddleware(app: ASGIApp, dispatch: Dispatch): ASGIApp {
       // Whatever happened (sent, dispatch threw, the client went away), release the downstream
       // and wait for it: no work is left behind as a dangling promise.
       downstream.responseDone();
+      // A dispatch that did not await callNext may leave it to reject now that the response is
+      // out. Nobody can observe that any more, and an unhandled rejection would end the process.
+      if (called !== undefined && !downstream.responseSettled) called.catch(() => {});
       await downstream.done;
     }
     if (downstream.failed && !downstream.errorSeen) throw downstream.error;

@@ -714,3 +714,26 @@ test('a dispatch that returns no Response gets a clear error, and the downstream
   }) as unknown as Dispatch);
   await expect(run(app, client([chunk('')], 'never'))).rejects.toThrow(/dispatch must return a Response \(got undefined\)/);
 });
+
+test('a dispatch that does not await callNext: the downstream still finishes, and nothing goes unhandled', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const slow: ASGIApp = async (s, r, send) => {
+      await sleep(20); // starts its response only after the middleware has answered
+      await new PlainTextResponse('too late')(s, r, send);
+    };
+    const app = baseHTTPMiddleware(tracked(slow), async (request, callNext) => {
+      void callNext(request);
+      return new PlainTextResponse('answered without waiting');
+    });
+    const c = client([chunk('')], 'never');
+    await run(app, c);
+    expect(bodyText(c)).toBe('answered without waiting');
+    await sleep(20);
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
