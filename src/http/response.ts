@@ -6,6 +6,7 @@
 import type { HTTPResponseBodyEvent, Scope } from '../../generated/index.js';
 import type { ASGIApp, Receive, Send } from '../protocol.js';
 import { MutableHeaderMap, type HeadersInit } from './headers.js';
+import { statusHasBody } from './protocol-constants.js';
 
 /** Work to run after the response has been sent in full: one function or several, in order. */
 export type Background = (() => unknown) | readonly (() => unknown)[];
@@ -23,10 +24,6 @@ const EMPTY = new Uint8Array(0);
 
 export function toBytes(chunk: string | Uint8Array): Uint8Array {
   return typeof chunk === 'string' ? utf8.encode(chunk) : chunk;
-}
-
-function statusHasBody(status: number): boolean {
-  return status >= 200 && status !== 204 && status !== 304;
 }
 
 /** Makes `target` callable as an ASGI app that sends it, keeping its class's prototype. */

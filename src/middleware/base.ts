@@ -13,6 +13,7 @@ import type {
   HTTPScope,
   HTTPSendEvent,
 } from '../../generated/index.js';
+import { DISCONNECT } from '../http/protocol-constants.js';
 import { ClientDisconnect, Request } from '../http/request.js';
 import { Response, StreamingResponse } from '../http/response.js';
 import type { ASGIApp, Receive, Send } from '../protocol.js';
@@ -21,7 +22,6 @@ import { END, NOTHING, Rendezvous } from './rendezvous.js';
 export type CallNext = (request: Request) => Promise<Response>;
 export type Dispatch = (request: Request, callNext: CallNext) => Promise<Response>;
 
-const DISCONNECT: HTTPDisconnectEvent = Object.freeze({ type: 'http.disconnect' });
 const EMPTY = new Uint8Array(0);
 
 /**

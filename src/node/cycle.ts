@@ -8,16 +8,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { ASGISendEvent, Header, HTTPDisconnectEvent, HTTPReceiveEvent } from '../../generated/index.js';
+import { DISCONNECT, statusHasBody } from '../http/protocol-constants.js';
 import { ClientDisconnect } from '../http/request.js';
 
-const DISCONNECT: HTTPDisconnectEvent = Object.freeze({ type: 'http.disconnect' });
 const EMPTY = Buffer.alloc(0);
 const NO_MORE_BODY: HTTPReceiveEvent = Object.freeze({ type: 'http.request', body: EMPTY, more_body: false }) as HTTPReceiveEvent;
 const resolved: Promise<void> = Promise.resolve();
-
-function statusHasBody(status: number): boolean {
-  return status >= 200 && status !== 204 && status !== 304;
-}
 
 /** Header bytes as node:http wants them: latin-1 strings, decoded natively. */
 function decodeLatin1(bytes: Uint8Array): string {

@@ -13,6 +13,7 @@ import type {
   HTTPScope,
 } from '../../generated/index.js';
 import { fromLatin1 } from '../http/headers.js';
+import { DISCONNECT } from '../http/protocol-constants.js';
 import { ClientDisconnect } from '../http/request.js';
 import type { ASGIApp } from '../protocol.js';
 import { Lifespan } from '../server/lifespan.js';
@@ -33,7 +34,6 @@ export interface TestClientOptions {
   client?: [string, number];
 }
 
-const DISCONNECT: HTTPDisconnectEvent = Object.freeze({ type: 'http.disconnect' });
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
@@ -59,7 +59,7 @@ class Exchange {
 
   constructor(
     private readonly request: Request,
-    private readonly body: Uint8Array | ReadableStream<Uint8Array> | null,
+    body: Uint8Array | ReadableStream<Uint8Array> | null,
   ) {
     this.over = new Promise((resolve) => {
       this.announceOver = resolve;

@@ -12,6 +12,7 @@ import type {
   LifespanReceiveEvent,
   LifespanSendEvent,
 } from '../../generated/index.js';
+import { statusHasBody } from '../http/protocol-constants.js';
 import { ProtocolError, type Direction } from './protocol-error.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -145,11 +146,6 @@ function describeSendViolation(state: HTTPSendState, step: HTTPSendStep, type: s
   return `${sent} out of order`;
 }
 
-/** The HTTP status codes whose responses have no body (RFC 9110 section 6.4.1). */
-function statusHasNoBody(status: number): boolean {
-  return status === 204 || status === 304 || (status >= 100 && status < 200);
-}
-
 const CONTENT_LENGTH = new Uint8Array([99, 111, 110, 116, 101, 110, 116, 45, 108, 101, 110, 103, 116, 104]);
 
 function isContentLength(name: Uint8Array): boolean {
@@ -207,7 +203,7 @@ export class HTTPStateMachine {
     if (next === undefined) return orderError('send', message.type, describeSendViolation(this.sendState, step, message.type));
     if (step === 'start' || step === 'start+trailers') {
       const start = message as { status: number; headers?: [Uint8Array, Uint8Array][] };
-      this.noBody = statusHasNoBody(start.status);
+      this.noBody = !statusHasBody(start.status);
       // A HEAD response declares the length of the body it does not send.
       this.expectedLength = this.isHead ? -1 : declaredLength(start.headers);
     } else if (step === 'body' || step === 'body.last') {
