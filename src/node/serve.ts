@@ -3,7 +3,7 @@
  * startup before listening, shutdown after; graceful close on `close()`, SIGINT and SIGTERM.
  */
 import cluster from 'node:cluster';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HTTPScope } from '../../generated/index.js';
 import { ClientDisconnect } from '../http/request.js';
@@ -39,6 +39,41 @@ export interface ServeOptions {
   workers?: number;
   /** Where errors and notices go. Default: the console. */
   logger?: Logger;
+  /** A unix domain socket to listen on instead of `host` and `port`; `scope.server` is then `[path, null]`. */
+  path?: string;
+  /**
+   * Take the client address and scheme from `X-Forwarded-For` / `X-Forwarded-Proto` (or RFC 7239
+   * `Forwarded`) when the peer is in `forwardedAllowIps`. Default false.
+   */
+  proxyHeaders?: boolean;
+  /** Peers trusted to set proxy headers: addresses, CIDR ranges, or `'*'`. Default `['127.0.0.1']`. */
+  forwardedAllowIps?: readonly string[] | '*';
+  /** What the server refuses. Each has a production default; see the README. */
+  limits?: ServeLimits;
+  /** How long the server waits on a client, in ms. Each has a production default; see the README. */
+  timeouts?: ServeTimeouts;
+}
+
+export interface ServeLimits {
+  /** Largest request body in bytes: 413 past it. Default none. */
+  maxBodySize?: number;
+  /** Most request headers: 431 past it. Default 100. */
+  maxHeaders?: number;
+  /** Largest request line plus headers, in bytes: 431 past it. Default 16 KiB. */
+  maxHeaderSize?: number;
+  /** Most app calls in flight: 503 past it. Default none. */
+  maxConcurrency?: number;
+}
+
+export interface ServeTimeouts {
+  /** To receive a request's head: 408 and close past it. Default 30 000. */
+  headers?: number;
+  /** To receive a whole request: 408 and close past it. Default 300 000. */
+  request?: number;
+  /** An idle keep-alive connection is closed after it. Default 5 000. */
+  keepAlive?: number;
+  /** A response may wait this long on a client that reads nothing; then the connection is cut. Default 60 000. */
+  write?: number;
 }
 
 export interface ServerHandle {
@@ -47,6 +82,8 @@ export interface ServerHandle {
   port: number;
   /** Stops accepting, lets in-flight requests finish (within the grace period), runs lifespan shutdown. */
   close(): Promise<void>;
+  /** The underlying `node:http` server, for what the options do not cover. Absent in a cluster's primary. */
+  server?: Server;
 }
 
 const consoleLogger: Logger = {
