@@ -63,6 +63,8 @@ export interface ServeLimits {
   maxHeaderSize?: number;
   /** Most app calls in flight: 503 past it. Default none. */
   maxConcurrency?: number;
+  /** Largest incoming WebSocket message in bytes: the connection closes with 1009 past it. Default 16 MiB. */
+  maxWebSocketMessage?: number;
 }
 
 export interface ServeTimeouts {
@@ -74,6 +76,8 @@ export interface ServeTimeouts {
   keepAlive?: number;
   /** A response may wait this long on a client that reads nothing; then the connection is cut. Default 60 000. */
   write?: number;
+  /** How often open WebSockets are pinged; one with no pong by the next ping is dropped. 0 disables. Default 20 000. */
+  webSocketPing?: number;
 }
 
 export interface ServerHandle {
