@@ -13,6 +13,7 @@ import { serveWorkers, WORKER_ENV, reportListening, onCloseRequest } from './clu
 import { RequestResponseCycle, watchConnection } from './cycle.js';
 import { Lifespan, type LifespanMode } from '../server/lifespan.js';
 import { httpScope } from './scope.js';
+import { WebSocketUpgrades } from './websocket.js';
 
 export interface Logger {
   error(message: string, error?: unknown): void;
@@ -156,6 +157,8 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
   server.on('connection', watchConnection);
   // The cycle answers 100-continue itself, when the app first asks for the body.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res));
+  const webSockets = new WebSocketUpgrades(wrapped, { context, logger, maxMessage: options.limits?.maxWebSocketMessage, pingInterval: options.timeouts?.webSocketPing });
+  server.on('upgrade', webSockets.handle);
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -185,6 +188,7 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
     return (closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      const webSocketsClosed = webSockets.shutdown(gracePeriod); // 1012 to each, then its app's return
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, gracePeriod);
@@ -196,6 +200,7 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
       // Apps cannot be cancelled: one still running is now told the client is gone (receive()
       // answers http.disconnect, send() raises) and shutdown goes on without it.
       server.closeAllConnections();
+      await webSocketsClosed;
       await stopped;
       await lifespan.shutdown();
       if (options.signals !== false) {
