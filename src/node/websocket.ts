@@ -43,6 +43,17 @@ const QUEUE_BYTES = 1 << 20;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const KEY = /^[+/0-9A-Za-z]{22}==$/;
 
+/**
+ * The close code ws sends when it fails a connection, by its error code: the app hears it in
+ * `websocket.disconnect` rather than the 1006 ws reports once it has stopped reading.
+ */
+const FAILURE_CODE: Record<string, number> = {
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
+  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: 1009,
+  WS_ERR_INVALID_UTF8: 1007,
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: 1008,
+};
+
 const STATUS_TEXT: Record<number, string> = { 403: 'Forbidden', 500: 'Internal Server Error' };
 
 /** The client's offered subprotocols, or null when the header is malformed (ws then answers 400). */
@@ -267,12 +278,20 @@ class Connection {
     this.accepted = true;
     this.ws = ws;
     socket.off('close', this.onSocketClose);
-    ws.on('error', () => {}); // protocol errors close the socket with their code; 'close' reports it
+    // ws fails a connection that breaks the protocol with a close code of its own; that code,
+    // not the 1006 of a socket it stopped reading, is what the app hears.
+    let failure: number | undefined;
+    ws.on('error', (error: Error & { code?: string }) => {
+      failure ??= FAILURE_CODE[error.code ?? ''] ?? 1002;
+    });
     ws.on('message', this.onMessage);
     ws.on('pong', () => {
       this.alive = true;
     });
-    ws.on('close', (code: number, reason: Buffer) => this.disconnect(code, reason.toString('utf8')));
+    ws.on('close', (code: number, reason: Buffer) => {
+      if (code === 1006 && failure !== undefined) this.disconnect(failure, '');
+      else this.disconnect(code, reason.toString('utf8'));
+    });
     return RESOLVED;
   }
 

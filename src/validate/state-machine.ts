@@ -134,7 +134,7 @@ export type WebSocketState =
   | 'open' // accepted: messages both ways
   | 'denying' // denial response started, more body to come
   | 'closed' // the app closed (or finished its denial); only 'websocket.disconnect' may follow
-  | 'disconnected'; // the app has received 'websocket.disconnect': the connection is over
+  | 'disconnected'; // the app has received 'websocket.disconnect': the connection is over, sends raise
 
 export type WebSocketStep =
   | 'connect' | 'receive' | 'disconnect' // server to app
@@ -147,9 +147,9 @@ export const WEBSOCKET: Table<WebSocketState, WebSocketStep> = {
   'open':         { send: 'open', close: 'closed', receive: 'open', disconnect: 'disconnected' },
   'denying':      { 'response.body': 'denying', 'response.body.last': 'closed', disconnect: 'disconnected' },
   'closed':       { disconnect: 'disconnected' },
-  // Every later receive() answers 'websocket.disconnect' again. A send the app makes before it
-  // has seen the disconnect is no violation: the server raises, an error the app may catch.
-  'disconnected': { disconnect: 'disconnected' },
+  // Every later receive() answers 'websocket.disconnect' again. A send now is no violation, as
+  // for HTTP: the server raises WebSocketDisconnect (ASGI 2.4), which the app may catch.
+  'disconnected': { disconnect: 'disconnected', accept: 'disconnected', send: 'disconnected', close: 'disconnected', 'response.start': 'disconnected', 'response.body': 'disconnected', 'response.body.last': 'disconnected' },
 };
 
 export function webSocketStep(message: WebSocketReceiveMessage | WebSocketSendMessage | { type: string }): WebSocketStep | undefined {
@@ -339,7 +339,7 @@ function describeWebSocketSend(state: WebSocketState, step: WebSocketStep | unde
     case 'open': return step === 'accept' ? `${sent} twice` : `${sent} after 'websocket.accept'; a denial response can only replace it`;
     case 'denying': return `${sent} during the denial response; only 'websocket.http.response.body' may follow its start`;
     case 'closed': return `${sent} after the connection was closed`;
-    case 'disconnected': return `${sent} after receiving 'websocket.disconnect'`;
+    case 'disconnected': return `${sent} out of order`; // every send is legal here
   }
 }
 
