@@ -4,7 +4,8 @@
  * handshake completes only on `websocket.accept`; close before it answers 403; a denial response
  * goes out as plain HTTP; an app that fails before accepting gets 500, after accepting 1011.
  */
-import type { IncomingMessage } from 'node:http';
+import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import type {
@@ -40,6 +41,8 @@ const RESOLVED: Promise<void> = Promise.resolve();
 // Incoming messages queued while the app is busy; past either bound the socket is paused.
 const QUEUE_MESSAGES = 16;
 const QUEUE_BYTES = 1 << 20;
+// Bytes a client may send before the handshake is answered (it should send none).
+const EARLY_BYTES = 64 * 1024;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const KEY = /^[+/0-9A-Za-z]{22}==$/;
 
@@ -139,7 +142,21 @@ class Connection {
   ) {
     socket.on('error', () => {}); // reported as a disconnect through 'close'
     socket.once('close', this.onSocketClose);
+    // Until the handshake is answered the socket is read, so that a client that gives up is
+    // noticed (its app's receive() answers websocket.disconnect rather than waiting forever).
+    // A client sends no frames before the 101; any early bytes are kept for ws, within a bound.
+    socket.on('data', this.onEarlyData);
+    socket.once('end', this.onSocketClose);
   }
+
+  private early: Buffer[] = [];
+  private earlyBytes = 0;
+
+  private readonly onEarlyData = (chunk: Buffer): void => {
+    this.earlyBytes += chunk.length;
+    if (this.earlyBytes > EARLY_BYTES) this.socket.destroy();
+    else this.early.push(chunk);
+  };
 
   private readonly onSocketClose = (): void => {
     // Before the handshake, and after it if ws did not see a close frame first.
@@ -266,8 +283,13 @@ class Connection {
       this.disconnect(1006, '');
       return Promise.reject(this.disconnectError());
     }
+    // ws takes the socket over synchronously, so no data event can fall between the two readers.
+    socket.off('data', this.onEarlyData);
+    socket.off('end', this.onSocketClose);
+    const head = this.early.length === 0 ? this.head : Buffer.concat([this.head, ...this.early]);
+    this.early = [];
     let ws: WsSocket | undefined;
-    this.upgrades.completeHandshake(this.req, socket, this.head, accepting, (done) => {
+    this.upgrades.completeHandshake(this.req, socket, head, accepting, (done) => {
       ws = done;
     });
     // ws completes the handshake synchronously (no verifyClient, no compression to negotiate).
@@ -353,7 +375,9 @@ class Connection {
       // After the handshake: close normally on return, 1011 (internal error) on a throw.
       if (!this.closed && !this.disconnected) this.ws!.close(error === undefined ? 1000 : 1011, '');
       this.closed = true;
-    } else if (!this.closed && !this.disconnected) {
+    } else if (this.disconnected) {
+      this.socket.destroy(); // the client left during the handshake; a half-open socket is not kept
+    } else if (!this.closed) {
       if (this.responseStarted) this.socket.destroy(); // a denial cut short: the client sees it end early
       else this.respond(500, [[Buffer.from('content-type'), Buffer.from('text/plain; charset=utf-8')]], Buffer.from('Internal Server Error'));
     }
@@ -400,6 +424,10 @@ export class WebSocketUpgrades {
       // The app's choice, never ws's default of the client's first offer.
       handleProtocols: () => this.accepting?.subprotocol ?? false,
     });
+    const upgrades = this;
+    this.handle = function handle(this: unknown, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+      upgrades.upgrade(this, req, socket, head);
+    };
     this.wss.on('headers', (headers: string[]) => {
       for (const [name, value] of this.accepting?.headers ?? []) headers.push(`${latin1(name)}: ${latin1(value)}`);
     });
@@ -415,7 +443,25 @@ export class WebSocketUpgrades {
     return this.live.size;
   }
 
-  readonly handle = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  /**
+   * The 'upgrade' listener. node:http sends every request with an Upgrade header here once one
+   * is installed; those that do not ask for WebSocket (`h2c`, from `curl --http2`) are handed
+   * back to the server as plain requests, as if there were no listener.
+   */
+  readonly handle: (this: unknown, req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+  private upgrade(server: unknown, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (req.headers.upgrade?.toLowerCase() !== 'websocket' && server !== null && typeof (server as Server).emit === 'function') {
+      const res = new ServerResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket as Socket);
+      res.once('finish', () => {
+        res.detachSocket(socket as Socket);
+        socket.end();
+      });
+      (server as Server).emit('request', req, res);
+      return;
+    }
     const subprotocols = isWebSocketHandshake(req) ? offeredSubprotocols(req.headers['sec-websocket-protocol']) : null;
     if (subprotocols === null) {
       // Not a handshake ws would complete: let it answer with the right 4xx; the app never runs.
@@ -433,7 +479,7 @@ export class WebSocketUpgrades {
       this.running.delete(run);
     });
     this.running.add(run);
-  };
+  }
 
   /** Called by a connection on `websocket.accept`: ws writes the 101 with the app's choices. */
   completeHandshake(req: IncomingMessage, socket: Duplex, head: Buffer, accepting: Accepting, done: (ws: WsSocket) => void): void {

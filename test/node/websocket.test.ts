@@ -185,6 +185,45 @@ describe('handshake', () => {
   });
 });
 
+describe('handshake edge cases', () => {
+  test('a client that leaves before the app answers: receive() answers websocket.disconnect, never hangs', async () => {
+    const second = seen<unknown>();
+    const { url } = await start(async (scope, receive) => {
+      if (scope.type !== 'websocket') return;
+      await receive(); // websocket.connect
+      second.resolve(await receive()); // nothing can come before the handshake is answered, except the end
+    });
+    const port = Number(new URL(url).port);
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+      setTimeout(() => socket.end(), 100);
+    });
+    socket.on('error', () => {});
+    expect(await within(10_000, second.promise)).toMatchObject({ type: 'websocket.disconnect', code: 1006 });
+  });
+
+  test('an Upgrade that is not WebSocket (h2c) is served as a plain HTTP request', async () => {
+    const { url } = await start(async (scope, _receive, send) => {
+      if (scope.type !== 'http') return;
+      await send({ type: 'http.response.start', status: 200, headers: [[Buffer.from('content-type'), Buffer.from('text/plain')]] });
+      await send({ type: 'http.response.body', body: Buffer.from(`plain ${scope.path}`) });
+    });
+    const port = Number(new URL(url).port);
+    const reply = await within(10_000, new Promise<string>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write('GET /h2c HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n');
+      });
+      let text = '';
+      socket.on('data', (d) => {
+        text += d.toString();
+      });
+      socket.on('close', () => resolve(text));
+    }));
+    expect(reply).toMatch(/^HTTP\/1.1 200 OK\r\n/);
+    expect(reply.endsWith('plain /h2c')).toBe(true);
+  });
+});
+
 describe('messages', () => {
   test('echo of text and binary', async () => {
     const { url } = await start(echo);
