@@ -4,7 +4,7 @@
  * handshake completes only on `websocket.accept`; close before it answers 403; a denial response
  * goes out as plain HTTP; an app that fails before accepting gets 500, after accepting 1011.
  */
-import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import { ServerResponse, STATUS_CODES, validateHeaderName, validateHeaderValue, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
@@ -57,7 +57,16 @@ const FAILURE_CODE: Record<string, number> = {
   WS_ERR_TOO_MANY_BUFFERED_PARTS: 1008,
 };
 
-const STATUS_TEXT: Record<number, string> = { 403: 'Forbidden', 500: 'Internal Server Error' };
+/**
+ * The handshake and denial headers are written as raw bytes, past node:http's own checks, so the
+ * same checks run here: with validation off, a CR or LF from the app must not split the response.
+ */
+function checkHeaderBytes(headers: readonly Header[]): void {
+  for (const [name, value] of headers) {
+    validateHeaderName(latin1(name));
+    validateHeaderValue(latin1(name), latin1(value));
+  }
+}
 
 /** The client's offered subprotocols, or null when the header is malformed (ws then answers 400). */
 function offeredSubprotocols(header: string | undefined): string[] | null {
@@ -224,8 +233,11 @@ class Connection {
     if (m.type === 'websocket.send') {
       if (this.disconnected) return Promise.reject(this.disconnectError());
       if (!this.accepted || this.closed) return Promise.reject(this.unexpected(m.type));
-      const ws = this.ws!;
-      ws.send(m.text ?? m.bytes!);
+      const data = typeof m.text === 'string' ? m.text : m.bytes;
+      if (!(typeof data === 'string' || data instanceof Uint8Array)) {
+        return Promise.reject(new TypeError("'websocket.send' needs a string 'text' or Uint8Array 'bytes'"));
+      }
+      this.ws!.send(data);
       // send() resolves while the socket takes more; past its high-water mark it waits for drain.
       return this.socket.writableNeedDrain ? this.drain() : RESOLVED;
     }
@@ -233,15 +245,35 @@ class Connection {
     switch (m.type) {
       case 'websocket.accept':
         if (this.accepted || this.closed || this.responseStarted) return Promise.reject(this.unexpected(m.type));
+        try {
+          checkHeaderBytes(m.headers ?? []);
+        } catch (error) {
+          return Promise.reject(error);
+        }
         return this.accept({ subprotocol: m.subprotocol ?? null, headers: m.headers ?? [] });
       case 'websocket.close':
         if (this.closed || this.responseStarted) return Promise.reject(this.unexpected(m.type));
+        if (this.accepted) {
+          try {
+            this.ws!.close(m.code ?? 1000, m.reason ?? ''); // ws refuses codes and reasons a close frame cannot carry
+          } catch (error) {
+            return Promise.reject(error);
+          }
+        } else {
+          this.respond(403, [], Buffer.alloc(0));
+        }
         this.closed = true;
-        if (this.accepted) this.ws!.close(m.code ?? 1000, m.reason ?? '');
-        else this.respond(403, [], Buffer.alloc(0));
         return RESOLVED;
       case 'websocket.http.response.start':
         if (this.accepted || this.closed || this.responseStarted) return Promise.reject(this.unexpected(m.type));
+        if (!Number.isInteger(m.status) || m.status < 200 || m.status > 599) {
+          return Promise.reject(new RangeError(`a denial response needs a final status (200-599), not ${String(m.status)}`));
+        }
+        try {
+          checkHeaderBytes(m.headers ?? []);
+        } catch (error) {
+          return Promise.reject(error);
+        }
         this.responseStarted = true;
         this.denial = { status: m.status, headers: m.headers ?? [] };
         return RESOLVED;
@@ -321,7 +353,7 @@ class Connection {
   respond(status: number, headers: readonly Header[], body: Uint8Array): void {
     this.responseStarted = true;
     this.closed = true;
-    const lines = [`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ''}`];
+    const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`];
     let hasLength = false;
     for (const [name, value] of headers) {
       const n = latin1(name);
@@ -343,7 +375,7 @@ class Connection {
       }
       // A body in several chunks goes out as it comes, chunked.
       this.denialChunked = true;
-      const lines = [`HTTP/1.1 ${status} `];
+      const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`];
       for (const [name, value] of headers) {
         const n = latin1(name);
         if (n.toLowerCase() !== 'content-length' && n.toLowerCase() !== 'transfer-encoding') lines.push(`${n}: ${latin1(value)}`);

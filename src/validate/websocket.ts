@@ -81,6 +81,12 @@ export class WebSocketCycle {
     }
     switch (message.type) {
       case 'websocket.accept': {
+        const chosen = message.subprotocol;
+        if (chosen !== undefined && chosen !== null && !(scope.subprotocols ?? []).includes(chosen)) {
+          return new ProtocolError(`app sent invalid 'websocket.accept': /subprotocol ${JSON.stringify(chosen)} is not one the client offered (scope.subprotocols)`, {
+            direction: 'send', type: message.type, path: '/subprotocol', rule: 'subprotocol',
+          });
+        }
         if (message.headers !== undefined) {
           const error = checkHeaders(message.headers, 'send', message.type);
           if (error !== null) return error;

@@ -224,6 +224,39 @@ describe('handshake edge cases', () => {
   });
 });
 
+describe('safety with validation off', () => {
+  test('a CR LF in a handshake header is refused: 500, nothing injected', async () => {
+    const { url, lines } = await start(async (_scope, receive, send) => {
+      await receive();
+      await send({ type: 'websocket.accept', headers: [[Buffer.from('x-a'), Buffer.from('v\r\nset-cookie: stolen=1')]] });
+    }, { validate: false });
+    const refused = (await open(url).catch((e: unknown) => e)) as { status: number; headers: Record<string, string> };
+    expect(refused.status).toBe(500);
+    expect(refused.headers['set-cookie']).toBeUndefined();
+    expect(lines.join('\n')).toContain('Exception in ASGI application');
+  });
+
+  test.each([
+    ['a close code no frame may carry', { type: 'websocket.close', code: 1005 }],
+    ['a send with neither text nor bytes', { type: 'websocket.send' }],
+  ])('%s makes send() raise; the app failing closes with 1011', async (_name, message) => {
+    const raised = seen<unknown>();
+    const { url } = await start(async (_scope, receive, send) => {
+      await receive();
+      await send({ type: 'websocket.accept' });
+      try {
+        await send(message as never);
+      } catch (error) {
+        raised.resolve(error);
+        throw error;
+      }
+    }, { validate: false });
+    const client = await open(url);
+    expect(await within(10_000, raised.promise)).toBeInstanceOf(Error);
+    expect(await within(10_000, closed(client))).toMatchObject({ code: 1011 });
+  });
+});
+
 describe('messages', () => {
   test('echo of text and binary', async () => {
     const { url } = await start(echo);

@@ -154,6 +154,11 @@ describe('app to server: shape and content', () => {
     expectError(r.failure, { type: 'websocket.http.response.start', rule: 'final-status', path: '/status' });
   });
 
+  test('the subprotocol must be one the client offered', async () => {
+    const r = await run(['recv', { ...ACCEPT, subprotocol: 'chat.v9' }]);
+    expectError(r.failure, { type: 'websocket.accept', rule: 'subprotocol', path: '/subprotocol' }, /not one the client offered/);
+  });
+
   test('handshake headers are checked like response headers', async () => {
     const r = await run(['recv', { ...ACCEPT, headers: [[b('X-Upper'), b('v')]] }]);
     expectError(r.failure, { type: 'websocket.accept', rule: 'header-name', path: '/headers/0/0' });
