@@ -135,6 +135,7 @@ class Connection {
   private connectSent = false;
   private gone: WebSocketDisconnectEvent | undefined;
   private readonly queue: WebSocketReceiveEvent[] = [];
+  private readonly sizes: number[] = [];
   private queuedBytes = 0;
   private paused = false;
   private waiting: ((message: WebSocketReceiveMessage) => void) | undefined;
@@ -191,7 +192,7 @@ class Connection {
     }
     if (this.queue.length > 0) {
       const message = this.queue.shift()!;
-      this.queuedBytes -= message.text?.length ?? message.bytes!.length;
+      this.queuedBytes -= this.sizes.shift()!;
       if (this.paused && this.queue.length === 0) {
         this.paused = false;
         this.ws?.resume();
@@ -210,6 +211,8 @@ class Connection {
   };
 
   private readonly onMessage = (data: Buffer, isBinary: boolean): void => {
+    // After the app's close only the disconnect is for it; ws reads on to finish the handshake.
+    if (this.closed) return;
     const message: WebSocketReceiveEvent = isBinary
       ? { type: 'websocket.receive', bytes: data }
       : { type: 'websocket.receive', text: data.toString('utf8') };
@@ -220,6 +223,7 @@ class Connection {
       return;
     }
     this.queue.push(message);
+    this.sizes.push(data.length);
     this.queuedBytes += data.length;
     // Backpressure: while the app is not receiving, the client's messages wait in its socket.
     if (!this.paused && (this.queue.length >= QUEUE_MESSAGES || this.queuedBytes >= QUEUE_BYTES)) {
@@ -255,7 +259,7 @@ class Connection {
         if (this.closed || this.responseStarted) return Promise.reject(this.unexpected(m.type));
         if (this.accepted) {
           try {
-            this.ws!.close(m.code ?? 1000, m.reason ?? ''); // ws refuses codes and reasons a close frame cannot carry
+            this.closeSocket(m.code ?? 1000, m.reason ?? ''); // ws refuses codes and reasons a close frame cannot carry
           } catch (error) {
             return Promise.reject(error);
           }
@@ -284,6 +288,18 @@ class Connection {
         return Promise.reject(this.unexpected((m as { type: string }).type));
     }
   };
+
+  /** Starts the close handshake. What the client sent before its reply is dropped, and the reply must be read. */
+  private closeSocket(code: number, reason: string): void {
+    this.ws!.close(code, reason);
+    this.queue.length = 0;
+    this.sizes.length = 0;
+    this.queuedBytes = 0;
+    if (this.paused) {
+      this.paused = false;
+      this.ws!.resume();
+    }
+  }
 
   private disconnectError(): WebSocketDisconnect {
     return new WebSocketDisconnect(this.gone?.code ?? 1006, this.gone?.reason ?? '');
@@ -405,7 +421,7 @@ class Connection {
     }
     if (this.accepted) {
       // After the handshake: close normally on return, 1011 (internal error) on a throw.
-      if (!this.closed && !this.disconnected) this.ws!.close(error === undefined ? 1000 : 1011, '');
+      if (!this.closed && !this.disconnected) this.closeSocket(error === undefined ? 1000 : 1011, '');
       this.closed = true;
     } else if (this.disconnected) {
       this.socket.destroy(); // the client left during the handshake; a half-open socket is not kept
@@ -419,7 +435,7 @@ class Connection {
   shutdown(): void {
     if (this.disconnected) return;
     if (this.accepted) {
-      if (!this.closed) this.ws!.close(1012, 'server shutting down');
+      if (!this.closed) this.closeSocket(1012, 'server shutting down');
       this.closed = true;
     } else {
       this.socket.destroy();

@@ -454,3 +454,21 @@ describe('server', () => {
     expect(received).toBe(total);
   });
 });
+
+describe('after the app closes', () => {
+  test('messages the client sent before its close reply are not handed to the app (validation on)', async () => {
+    const after = seen<unknown>();
+    const { url, lines } = await start(async (_scope, receive, send) => {
+      await receive();
+      await send({ type: 'websocket.accept' });
+      await new Promise((r) => setTimeout(r, 300)); // the client's messages queue up meanwhile
+      await send({ type: 'websocket.close', code: 4000 });
+      after.resolve(await receive());
+    }, { timeouts: { webSocketPing: 0 } });
+    const client = await open(url);
+    for (let i = 0; i < 40; i++) client.send(`m${i}`); // past the queue bound: the socket is paused
+    expect(await within(10_000, closed(client))).toMatchObject({ code: 4000 });
+    expect(await within(10_000, after.promise)).toMatchObject({ type: 'websocket.disconnect', code: 4000 });
+    expect(lines).toEqual([]);
+  });
+});
