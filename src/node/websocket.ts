@@ -456,6 +456,8 @@ class Connection {
 export class WebSocketUpgrades {
   private readonly wss: WebSocketServer;
   private readonly live = new Set<Connection>();
+  /** Upgraded sockets until they close: one may outlive its app, in ws's close handshake. */
+  private readonly sockets = new Set<Duplex>();
   private readonly running = new Set<Promise<void>>();
   private accepting: Accepting | undefined;
   private pinger: NodeJS.Timeout | undefined;
@@ -518,6 +520,8 @@ export class WebSocketUpgrades {
     }
     const connection = new Connection(this, req, socket, head);
     this.live.add(connection);
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     const scope = webSocketScope(req, this.options.context, subprotocols);
     const run = this.app(scope, connection.receive, connection.send).then(
       () => connection.finish(undefined, this.options.logger),
@@ -570,5 +574,7 @@ export class WebSocketUpgrades {
       clearTimeout(timer);
     }
     for (const connection of this.live) connection.terminate();
+    // node:http no longer tracks upgraded sockets, so server.close() would wait on these.
+    for (const socket of this.sockets) socket.destroy();
   }
 }

@@ -472,3 +472,23 @@ describe('after the app closes', () => {
     expect(lines).toEqual([]);
   });
 });
+
+test('shutdown does not wait on a client that never answers the close', async () => {
+  const paused = seen<void>();
+  const { url, handle: h } = await start(async (scope, receive, send) => {
+    if (scope.type !== 'websocket') return;
+    await receive();
+    await send({ type: 'websocket.accept' });
+    await paused.promise;
+    await send({ type: 'websocket.close' }); // the app is done; ws now waits for the client's reply
+  }, { gracePeriod: 500, lifespan: 'off' });
+  const client = await open(url);
+  // A client that stops reading never sends its close reply.
+  (client as unknown as { _socket: import('node:net').Socket })._socket.pause();
+  paused.resolve();
+  await sleep(200);
+  const started = Date.now();
+  await within(10_000, h.close());
+  handle = undefined;
+  expect(Date.now() - started).toBeLessThan(5000); // ws alone would hold the socket 30 s
+});
