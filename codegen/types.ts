@@ -80,7 +80,10 @@ export async function emitTypes({ own, library, libraryImport }: TypesModuleInpu
     for (const direction of ['receive', 'send'] as const) {
       const members = own.filter((s) => s.asgi?.protocol === protocol && s.asgi.role === direction);
       if (members.length === 0) continue;
-      const name = `${protocolPrefix(protocol)}${direction === 'receive' ? 'Receive' : 'Send'}Event`;
+      const stem = `${protocolPrefix(protocol)}${direction === 'receive' ? 'Receive' : 'Send'}`;
+      // asgiref names a WebSocket message `WebSocketReceiveEvent` (and `...SendEvent`): when a
+      // message already owns the union's usual name, the union is the protocol's `...Message`.
+      const name = ownTitles.has(`${stem}Event`) ? `${stem}Message` : `${stem}Event`;
       unionsByDirection[direction].push(name);
       file.addTypeAlias({
         isExported: true,

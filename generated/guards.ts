@@ -25,10 +25,19 @@
  *   schema/lifespan/startup-complete.json
  *   schema/lifespan/startup-failed.json
  *   schema/lifespan/startup.json
+ *   schema/websocket/accept.json
+ *   schema/websocket/close.json
+ *   schema/websocket/connect.json
+ *   schema/websocket/disconnect.json
+ *   schema/websocket/http-response-body.json
+ *   schema/websocket/http-response-start.json
+ *   schema/websocket/receive.json
+ *   schema/websocket/scope.json
+ *   schema/websocket/send.json
  */
 import { explainFailure, type GuardFailure } from "./explain.js";
-import type { ASGIVersions, Bytes, Header, Headers, HTTPDisconnectEvent, HTTPRequestEvent, HTTPResponseBodyEvent, HTTPResponseDebugEvent, HTTPResponseEarlyHintEvent, HTTPResponsePathsendEvent, HTTPServerPushEvent, HTTPResponseStartEvent, HTTPResponseTrailersEvent, HTTPResponseZeroCopySendEvent, HTTPScope, TLSExtension, LifespanScope, LifespanShutdownCompleteEvent, LifespanShutdownFailedEvent, LifespanShutdownEvent, LifespanStartupCompleteEvent, LifespanStartupFailedEvent, LifespanStartupEvent } from "./types.js";
-import { validateASGIVersions, validateBytes, validateHeader, validateHeaders, validateHTTPDisconnectEvent, validateHTTPRequestEvent, validateHTTPResponseBodyEvent, validateHTTPResponseDebugEvent, validateHTTPResponseEarlyHintEvent, validateHTTPResponsePathsendEvent, validateHTTPServerPushEvent, validateHTTPResponseStartEvent, validateHTTPResponseTrailersEvent, validateHTTPResponseZeroCopySendEvent, validateHTTPScope, validateTLSExtension, validateLifespanScope, validateLifespanShutdownCompleteEvent, validateLifespanShutdownFailedEvent, validateLifespanShutdownEvent, validateLifespanStartupCompleteEvent, validateLifespanStartupFailedEvent, validateLifespanStartupEvent } from "./validators.js";
+import type { ASGIVersions, Bytes, Header, Headers, HTTPDisconnectEvent, HTTPRequestEvent, HTTPResponseBodyEvent, HTTPResponseDebugEvent, HTTPResponseEarlyHintEvent, HTTPResponsePathsendEvent, HTTPServerPushEvent, HTTPResponseStartEvent, HTTPResponseTrailersEvent, HTTPResponseZeroCopySendEvent, HTTPScope, TLSExtension, LifespanScope, LifespanShutdownCompleteEvent, LifespanShutdownFailedEvent, LifespanShutdownEvent, LifespanStartupCompleteEvent, LifespanStartupFailedEvent, LifespanStartupEvent, WebSocketAcceptEvent, WebSocketCloseEvent, WebSocketConnectEvent, WebSocketDisconnectEvent, WebSocketResponseBodyEvent, WebSocketResponseStartEvent, WebSocketReceiveEvent, WebSocketScope, WebSocketSendEvent } from "./types.js";
+import { validateASGIVersions, validateBytes, validateHeader, validateHeaders, validateHTTPDisconnectEvent, validateHTTPRequestEvent, validateHTTPResponseBodyEvent, validateHTTPResponseDebugEvent, validateHTTPResponseEarlyHintEvent, validateHTTPResponsePathsendEvent, validateHTTPServerPushEvent, validateHTTPResponseStartEvent, validateHTTPResponseTrailersEvent, validateHTTPResponseZeroCopySendEvent, validateHTTPScope, validateTLSExtension, validateLifespanScope, validateLifespanShutdownCompleteEvent, validateLifespanShutdownFailedEvent, validateLifespanShutdownEvent, validateLifespanStartupCompleteEvent, validateLifespanStartupFailedEvent, validateLifespanStartupEvent, validateWebSocketAcceptEvent, validateWebSocketCloseEvent, validateWebSocketConnectEvent, validateWebSocketDisconnectEvent, validateWebSocketResponseBodyEvent, validateWebSocketResponseStartEvent, validateWebSocketReceiveEvent, validateWebSocketScope, validateWebSocketSendEvent } from "./validators.js";
 
 /** True when `value` is a well-formed `ASGIVersions`. The `asgi` key of every scope: which ASGI interface version the server speaks, and which version of the protocol spec it implements. */
 export const isASGIVersions: (value: unknown) => value is ASGIVersions = validateASGIVersions as (value: unknown) => value is ASGIVersions;
@@ -212,4 +221,76 @@ export const isLifespanStartupEvent: (value: unknown) => value is LifespanStartu
 /** Why `value` is not a well-formed `LifespanStartupEvent`, or null when it is one. */
 export function explainLifespanStartupEvent(value: unknown): GuardFailure | null {
   return validateLifespanStartupEvent(value) ? null : explainFailure(validateLifespanStartupEvent.errors, value);
+}
+
+/** True when `value` is a well-formed `WebSocketAcceptEvent`. The app accepts the connection: the server completes the handshake (101) and messages may flow both ways. */
+export const isWebSocketAcceptEvent: (value: unknown) => value is WebSocketAcceptEvent = validateWebSocketAcceptEvent as (value: unknown) => value is WebSocketAcceptEvent;
+
+/** Why `value` is not a well-formed `WebSocketAcceptEvent`, or null when it is one. */
+export function explainWebSocketAcceptEvent(value: unknown): GuardFailure | null {
+  return validateWebSocketAcceptEvent(value) ? null : explainFailure(validateWebSocketAcceptEvent.errors, value);
+}
+
+/** True when `value` is a well-formed `WebSocketCloseEvent`. The app closes the connection. Before `websocket.accept` it refuses the handshake, which the server answers with 403; after it, the server sends a close frame with `code` and `reason`. */
+export const isWebSocketCloseEvent: (value: unknown) => value is WebSocketCloseEvent = validateWebSocketCloseEvent as (value: unknown) => value is WebSocketCloseEvent;
+
+/** Why `value` is not a well-formed `WebSocketCloseEvent`, or null when it is one. */
+export function explainWebSocketCloseEvent(value: unknown): GuardFailure | null {
+  return validateWebSocketCloseEvent(value) ? null : explainFailure(validateWebSocketCloseEvent.errors, value);
+}
+
+/** True when `value` is a well-formed `WebSocketConnectEvent`. The first message of every WebSocket scope: a client asks to open. The handshake waits for the app's answer, `websocket.accept`, `websocket.close` or a denial response. */
+export const isWebSocketConnectEvent: (value: unknown) => value is WebSocketConnectEvent = validateWebSocketConnectEvent as (value: unknown) => value is WebSocketConnectEvent;
+
+/** Why `value` is not a well-formed `WebSocketConnectEvent`, or null when it is one. */
+export function explainWebSocketConnectEvent(value: unknown): GuardFailure | null {
+  return validateWebSocketConnectEvent(value) ? null : explainFailure(validateWebSocketConnectEvent.errors, value);
+}
+
+/** True when `value` is a well-formed `WebSocketDisconnectEvent`. The connection is over: the client closed it, the socket was lost, or the server closed it. Every later `receive()` returns it again and `send()` raises. */
+export const isWebSocketDisconnectEvent: (value: unknown) => value is WebSocketDisconnectEvent = validateWebSocketDisconnectEvent as (value: unknown) => value is WebSocketDisconnectEvent;
+
+/** Why `value` is not a well-formed `WebSocketDisconnectEvent`, or null when it is one. */
+export function explainWebSocketDisconnectEvent(value: unknown): GuardFailure | null {
+  return validateWebSocketDisconnectEvent(value) ? null : explainFailure(validateWebSocketDisconnectEvent.errors, value);
+}
+
+/** True when `value` is a well-formed `WebSocketResponseBodyEvent`. A chunk of the denial response's body. The response, and with it the connection, ends at the first chunk whose `more_body` is false. Extension `websocket.http.response`. */
+export const isWebSocketResponseBodyEvent: (value: unknown) => value is WebSocketResponseBodyEvent = validateWebSocketResponseBodyEvent as (value: unknown) => value is WebSocketResponseBodyEvent;
+
+/** Why `value` is not a well-formed `WebSocketResponseBodyEvent`, or null when it is one. */
+export function explainWebSocketResponseBodyEvent(value: unknown): GuardFailure | null {
+  return validateWebSocketResponseBodyEvent(value) ? null : explainFailure(validateWebSocketResponseBodyEvent.errors, value);
+}
+
+/** True when `value` is a well-formed `WebSocketResponseStartEvent`. Refuses the handshake with an HTTP response of the app's own instead of the plain 403: its status and headers. Sent instead of `websocket.accept`; body messages follow. Extension `websocket.http.response`. */
+export const isWebSocketResponseStartEvent: (value: unknown) => value is WebSocketResponseStartEvent = validateWebSocketResponseStartEvent as (value: unknown) => value is WebSocketResponseStartEvent;
+
+/** Why `value` is not a well-formed `WebSocketResponseStartEvent`, or null when it is one. */
+export function explainWebSocketResponseStartEvent(value: unknown): GuardFailure | null {
+  return validateWebSocketResponseStartEvent(value) ? null : explainFailure(validateWebSocketResponseStartEvent.errors, value);
+}
+
+/** True when `value` is a well-formed `WebSocketReceiveEvent`. One whole message from the client: a binary message arrives as `bytes`, a text message as `text`. Exactly one of the two is set (not null). */
+export const isWebSocketReceiveEvent: (value: unknown) => value is WebSocketReceiveEvent = validateWebSocketReceiveEvent as (value: unknown) => value is WebSocketReceiveEvent;
+
+/** Why `value` is not a well-formed `WebSocketReceiveEvent`, or null when it is one. */
+export function explainWebSocketReceiveEvent(value: unknown): GuardFailure | null {
+  return validateWebSocketReceiveEvent(value) ? null : explainFailure(validateWebSocketReceiveEvent.errors, value);
+}
+
+/** True when `value` is a well-formed `WebSocketScope`. The connection scope of one WebSocket, made from its opening handshake. It lasts as long as the socket: the app runs once per connection and the connection closes when it returns. */
+export const isWebSocketScope: (value: unknown) => value is WebSocketScope = validateWebSocketScope as (value: unknown) => value is WebSocketScope;
+
+/** Why `value` is not a well-formed `WebSocketScope`, or null when it is one. */
+export function explainWebSocketScope(value: unknown): GuardFailure | null {
+  return validateWebSocketScope(value) ? null : explainFailure(validateWebSocketScope.errors, value);
+}
+
+/** True when `value` is a well-formed `WebSocketSendEvent`. One whole message to the client: `bytes` goes as a binary message, `text` as a text message. Exactly one of the two is set (not null). */
+export const isWebSocketSendEvent: (value: unknown) => value is WebSocketSendEvent = validateWebSocketSendEvent as (value: unknown) => value is WebSocketSendEvent;
+
+/** Why `value` is not a well-formed `WebSocketSendEvent`, or null when it is one. */
+export function explainWebSocketSendEvent(value: unknown): GuardFailure | null {
+  return validateWebSocketSendEvent(value) ? null : explainFailure(validateWebSocketSendEvent.errors, value);
 }

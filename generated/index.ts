@@ -25,9 +25,18 @@
  *   schema/lifespan/startup-complete.json
  *   schema/lifespan/startup-failed.json
  *   schema/lifespan/startup.json
+ *   schema/websocket/accept.json
+ *   schema/websocket/close.json
+ *   schema/websocket/connect.json
+ *   schema/websocket/disconnect.json
+ *   schema/websocket/http-response-body.json
+ *   schema/websocket/http-response-start.json
+ *   schema/websocket/receive.json
+ *   schema/websocket/scope.json
+ *   schema/websocket/send.json
  */
 import type { MessageGuard, ScopeGuard } from "./explain.js";
-import { isHTTPDisconnectEvent, explainHTTPDisconnectEvent, isHTTPRequestEvent, explainHTTPRequestEvent, isHTTPResponseBodyEvent, explainHTTPResponseBodyEvent, isHTTPResponseDebugEvent, explainHTTPResponseDebugEvent, isHTTPResponseEarlyHintEvent, explainHTTPResponseEarlyHintEvent, isHTTPResponsePathsendEvent, explainHTTPResponsePathsendEvent, isHTTPServerPushEvent, explainHTTPServerPushEvent, isHTTPResponseStartEvent, explainHTTPResponseStartEvent, isHTTPResponseTrailersEvent, explainHTTPResponseTrailersEvent, isHTTPResponseZeroCopySendEvent, explainHTTPResponseZeroCopySendEvent, isHTTPScope, explainHTTPScope, isLifespanScope, explainLifespanScope, isLifespanShutdownCompleteEvent, explainLifespanShutdownCompleteEvent, isLifespanShutdownFailedEvent, explainLifespanShutdownFailedEvent, isLifespanShutdownEvent, explainLifespanShutdownEvent, isLifespanStartupCompleteEvent, explainLifespanStartupCompleteEvent, isLifespanStartupFailedEvent, explainLifespanStartupFailedEvent, isLifespanStartupEvent, explainLifespanStartupEvent } from "./guards.js";
+import { isHTTPDisconnectEvent, explainHTTPDisconnectEvent, isHTTPRequestEvent, explainHTTPRequestEvent, isHTTPResponseBodyEvent, explainHTTPResponseBodyEvent, isHTTPResponseDebugEvent, explainHTTPResponseDebugEvent, isHTTPResponseEarlyHintEvent, explainHTTPResponseEarlyHintEvent, isHTTPResponsePathsendEvent, explainHTTPResponsePathsendEvent, isHTTPServerPushEvent, explainHTTPServerPushEvent, isHTTPResponseStartEvent, explainHTTPResponseStartEvent, isHTTPResponseTrailersEvent, explainHTTPResponseTrailersEvent, isHTTPResponseZeroCopySendEvent, explainHTTPResponseZeroCopySendEvent, isHTTPScope, explainHTTPScope, isLifespanScope, explainLifespanScope, isLifespanShutdownCompleteEvent, explainLifespanShutdownCompleteEvent, isLifespanShutdownFailedEvent, explainLifespanShutdownFailedEvent, isLifespanShutdownEvent, explainLifespanShutdownEvent, isLifespanStartupCompleteEvent, explainLifespanStartupCompleteEvent, isLifespanStartupFailedEvent, explainLifespanStartupFailedEvent, isLifespanStartupEvent, explainLifespanStartupEvent, isWebSocketAcceptEvent, explainWebSocketAcceptEvent, isWebSocketCloseEvent, explainWebSocketCloseEvent, isWebSocketConnectEvent, explainWebSocketConnectEvent, isWebSocketDisconnectEvent, explainWebSocketDisconnectEvent, isWebSocketResponseBodyEvent, explainWebSocketResponseBodyEvent, isWebSocketResponseStartEvent, explainWebSocketResponseStartEvent, isWebSocketReceiveEvent, explainWebSocketReceiveEvent, isWebSocketScope, explainWebSocketScope, isWebSocketSendEvent, explainWebSocketSendEvent } from "./guards.js";
 
 export * from "./types.js";
 export * from "./guards.js";
@@ -37,6 +46,7 @@ export { explainFailure, type GuardFailure, type MessageGuard, type ScopeGuard }
 export const scopeGuards: ReadonlyMap<string, ScopeGuard> = new Map<string, ScopeGuard>([
   ["http", { type: "http", protocol: "http", is: isHTTPScope, explain: explainHTTPScope }],
   ["lifespan", { type: "lifespan", protocol: "lifespan", is: isLifespanScope, explain: explainLifespanScope }],
+  ["websocket", { type: "websocket", protocol: "websocket", is: isWebSocketScope, explain: explainWebSocketScope }],
 ]);
 /** Message guards by message `type`, with the protocol and direction each belongs to. */
 export const messageGuards: ReadonlyMap<string, MessageGuard> = new Map<string, MessageGuard>([
@@ -56,4 +66,12 @@ export const messageGuards: ReadonlyMap<string, MessageGuard> = new Map<string, 
   ["lifespan.startup.complete", { type: "lifespan.startup.complete", protocol: "lifespan", direction: "send", extension: null, is: isLifespanStartupCompleteEvent, explain: explainLifespanStartupCompleteEvent }],
   ["lifespan.startup.failed", { type: "lifespan.startup.failed", protocol: "lifespan", direction: "send", extension: null, is: isLifespanStartupFailedEvent, explain: explainLifespanStartupFailedEvent }],
   ["lifespan.startup", { type: "lifespan.startup", protocol: "lifespan", direction: "receive", extension: null, is: isLifespanStartupEvent, explain: explainLifespanStartupEvent }],
+  ["websocket.accept", { type: "websocket.accept", protocol: "websocket", direction: "send", extension: null, is: isWebSocketAcceptEvent, explain: explainWebSocketAcceptEvent }],
+  ["websocket.close", { type: "websocket.close", protocol: "websocket", direction: "send", extension: null, is: isWebSocketCloseEvent, explain: explainWebSocketCloseEvent }],
+  ["websocket.connect", { type: "websocket.connect", protocol: "websocket", direction: "receive", extension: null, is: isWebSocketConnectEvent, explain: explainWebSocketConnectEvent }],
+  ["websocket.disconnect", { type: "websocket.disconnect", protocol: "websocket", direction: "receive", extension: null, is: isWebSocketDisconnectEvent, explain: explainWebSocketDisconnectEvent }],
+  ["websocket.http.response.body", { type: "websocket.http.response.body", protocol: "websocket", direction: "send", extension: "websocket.http.response", is: isWebSocketResponseBodyEvent, explain: explainWebSocketResponseBodyEvent }],
+  ["websocket.http.response.start", { type: "websocket.http.response.start", protocol: "websocket", direction: "send", extension: "websocket.http.response", is: isWebSocketResponseStartEvent, explain: explainWebSocketResponseStartEvent }],
+  ["websocket.receive", { type: "websocket.receive", protocol: "websocket", direction: "receive", extension: null, is: isWebSocketReceiveEvent, explain: explainWebSocketReceiveEvent }],
+  ["websocket.send", { type: "websocket.send", protocol: "websocket", direction: "send", extension: null, is: isWebSocketSendEvent, explain: explainWebSocketSendEvent }],
 ]);

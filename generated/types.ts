@@ -25,6 +25,15 @@
  *   schema/lifespan/startup-complete.json
  *   schema/lifespan/startup-failed.json
  *   schema/lifespan/startup.json
+ *   schema/websocket/accept.json
+ *   schema/websocket/close.json
+ *   schema/websocket/connect.json
+ *   schema/websocket/disconnect.json
+ *   schema/websocket/http-response-body.json
+ *   schema/websocket/http-response-start.json
+ *   schema/websocket/receive.json
+ *   schema/websocket/scope.json
+ *   schema/websocket/send.json
  */
 /**
  * The `asgi` key of every scope: which ASGI interface version the server speaks, and which version of the protocol spec it implements.
@@ -389,6 +398,234 @@ export interface LifespanStartupEvent {
   type: "lifespan.startup";
 }
 
+/**
+ * The app accepts the connection: the server completes the handshake (101) and messages may flow both ways.
+ */
+export interface WebSocketAcceptEvent {
+  type: "websocket.accept";
+  /**
+   * The subprotocol the app chose, one of the scope's `subprotocols`, or null for none (then the handshake response names no subprotocol).
+   *
+   * @default null
+   */
+  subprotocol?: string | null;
+  /**
+   * Extra header fields for the handshake response, names lower case.
+   *
+   * @default []
+   */
+  headers?: Headers;
+}
+
+/**
+ * The app closes the connection. Before `websocket.accept` it refuses the handshake, which the server answers with 403; after it, the server sends a close frame with `code` and `reason`.
+ */
+export interface WebSocketCloseEvent {
+  type: "websocket.close";
+  /**
+   * The close code for the close frame (RFC 6455 section 7.4).
+   *
+   * @default 1000
+   */
+  code?: number;
+  /**
+   * A short reason for the close frame; at most 123 bytes once UTF-8 encoded fit in a control frame.
+   *
+   * @default ""
+   */
+  reason?: string;
+}
+
+/**
+ * The first message of every WebSocket scope: a client asks to open. The handshake waits for the app's answer, `websocket.accept`, `websocket.close` or a denial response.
+ */
+export interface WebSocketConnectEvent {
+  type: "websocket.connect";
+}
+
+/**
+ * The connection is over: the client closed it, the socket was lost, or the server closed it. Every later `receive()` returns it again and `send()` raises.
+ */
+export interface WebSocketDisconnectEvent {
+  type: "websocket.disconnect";
+  /**
+   * The close code from the client's close frame (RFC 6455 section 7.4): 1005 when the frame carried none, 1006 when the connection dropped without a close frame.
+   *
+   * @default 1005
+   */
+  code?: number;
+  /**
+   * The reason text from the client's close frame; empty when it gave none.
+   *
+   * @default ""
+   */
+  reason?: string;
+}
+
+/**
+ * A chunk of the denial response's body. The response, and with it the connection, ends at the first chunk whose `more_body` is false. Extension `websocket.http.response`.
+ */
+export interface WebSocketResponseBodyEvent {
+  type: "websocket.http.response.body";
+  /**
+   * This chunk of the body. Missing means empty bytes.
+   */
+  body?: Uint8Array;
+  /**
+   * True when more body follows; false ends the response.
+   *
+   * @default false
+   */
+  more_body?: boolean;
+}
+
+/**
+ * Refuses the handshake with an HTTP response of the app's own instead of the plain 403: its status and headers. Sent instead of `websocket.accept`; body messages follow. Extension `websocket.http.response`.
+ */
+export interface WebSocketResponseStartEvent {
+  type: "websocket.http.response.start";
+  /**
+   * The HTTP status of the denial, a final status that is not 101.
+   */
+  status: number;
+  /**
+   * The denial response's header fields in order; names lower case.
+   *
+   * @default []
+   */
+  headers?: Headers;
+}
+
+/**
+ * One whole message from the client: a binary message arrives as `bytes`, a text message as `text`. Exactly one of the two is set (not null).
+ */
+export type WebSocketReceiveEvent = {
+  type: "websocket.receive";
+  /**
+   * The payload of a binary message, or null (or missing) for a text message.
+   *
+   * @default null
+   */
+  bytes?: Uint8Array | null;
+  /**
+   * The payload of a text message, or null (or missing) for a binary message.
+   *
+   * @default null
+   */
+  text?: string | null;
+} & (
+  | {
+      bytes: Uint8Array;
+      text?: null;
+    }
+  | {
+      text: string;
+      bytes?: null;
+    }
+);
+
+/**
+ * The connection scope of one WebSocket, made from its opening handshake. It lasts as long as the socket: the app runs once per connection and the connection closes when it returns.
+ */
+export interface WebSocketScope {
+  type: "websocket";
+  /**
+   * Interface and spec versions. `spec_version` defaults to "2.0" when missing; this schema transcribes spec 2.5.
+   */
+  asgi: ASGIVersions;
+  /**
+   * The HTTP version of the handshake request.
+   *
+   * @default "1.1"
+   */
+  http_version?: "1.1" | "2";
+  /**
+   * The URL scheme (`ws`, or `wss` over TLS). Never empty; RFC 3986 scheme characters.
+   *
+   * @default "ws"
+   */
+  scheme?: string;
+  /**
+   * The handshake's path with the query removed and percent-escapes and UTF-8 decoded to text. It includes `root_path`.
+   */
+  path: string;
+  /**
+   * The path exactly as it arrived on the wire, or null when the server does not provide it.
+   *
+   * @default null
+   */
+  raw_path?: Uint8Array | null;
+  /**
+   * Everything after the first `?` of the handshake's target, still percent-encoded. Missing means empty bytes.
+   */
+  query_string?: Uint8Array;
+  /**
+   * The prefix this app is mounted under (WSGI's SCRIPT_NAME). `path` begins with it.
+   *
+   * @default ""
+   */
+  root_path?: string;
+  /**
+   * The handshake request's header fields in arrival order, duplicates kept. Names are lower case.
+   */
+  headers: Headers;
+  /**
+   * The remote `[host, port]`, or null when unknown.
+   *
+   * @default null
+   */
+  client?: [string, number] | null;
+  /**
+   * The local `[host, port]` the connection arrived on, `[path, null]` for a unix socket, or null when unknown.
+   *
+   * @default null
+   */
+  server?: [string, number | null] | null;
+  /**
+   * The subprotocols the client offered in `Sec-WebSocket-Protocol`, in its order of preference. The app may pick one of them in `websocket.accept`.
+   *
+   * @default []
+   */
+  subprotocols?: string[];
+  /**
+   * A shallow copy of the state the app filled during lifespan startup. Present only when the server supports lifespan state.
+   */
+  state?: Record<string, unknown>;
+  /**
+   * The protocol extensions this server offers for this connection, keyed by name. `websocket.http.response` here lets the app refuse the handshake with a response of its own.
+   */
+  extensions?: {
+    [k: string]: Record<string, unknown>;
+  };
+}
+
+/**
+ * One whole message to the client: `bytes` goes as a binary message, `text` as a text message. Exactly one of the two is set (not null).
+ */
+export type WebSocketSendEvent = {
+  type: "websocket.send";
+  /**
+   * The payload of a binary message, or null (or missing) for a text message.
+   *
+   * @default null
+   */
+  bytes?: Uint8Array | null;
+  /**
+   * The payload of a text message, or null (or missing) for a binary message.
+   *
+   * @default null
+   */
+  text?: string | null;
+} & (
+  | {
+      bytes: Uint8Array;
+      text?: null;
+    }
+  | {
+      text: string;
+      bytes?: null;
+    }
+);
 /** Every http message a server hands the app through `receive()`. */
 export type HTTPReceiveEvent = HTTPDisconnectEvent | HTTPRequestEvent;
 /** Every http message an app may pass to `send()`. */
@@ -397,9 +634,13 @@ export type HTTPSendEvent = HTTPResponseBodyEvent | HTTPResponseDebugEvent | HTT
 export type LifespanReceiveEvent = LifespanShutdownEvent | LifespanStartupEvent;
 /** Every lifespan message an app may pass to `send()`. */
 export type LifespanSendEvent = LifespanShutdownCompleteEvent | LifespanShutdownFailedEvent | LifespanStartupCompleteEvent | LifespanStartupFailedEvent;
+/** Every websocket message a server hands the app through `receive()`. */
+export type WebSocketReceiveMessage = WebSocketConnectEvent | WebSocketDisconnectEvent | WebSocketReceiveEvent;
+/** Every websocket message an app may pass to `send()`. */
+export type WebSocketSendMessage = WebSocketAcceptEvent | WebSocketCloseEvent | WebSocketResponseBodyEvent | WebSocketResponseStartEvent | WebSocketSendEvent;
 /** Every message of every protocol here that travels from server to app. */
-export type ASGIReceiveEvent = HTTPReceiveEvent | LifespanReceiveEvent;
+export type ASGIReceiveEvent = HTTPReceiveEvent | LifespanReceiveEvent | WebSocketReceiveMessage;
 /** Every message of every protocol here that travels from app to server. */
-export type ASGISendEvent = HTTPSendEvent | LifespanSendEvent;
+export type ASGISendEvent = HTTPSendEvent | LifespanSendEvent | WebSocketSendMessage;
 /** Every connection scope of every protocol here, told apart by `type`. */
-export type Scope = HTTPScope | LifespanScope;
+export type Scope = HTTPScope | LifespanScope | WebSocketScope;

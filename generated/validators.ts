@@ -25,6 +25,15 @@
  *   schema/lifespan/startup-complete.json
  *   schema/lifespan/startup-failed.json
  *   schema/lifespan/startup.json
+ *   schema/websocket/accept.json
+ *   schema/websocket/close.json
+ *   schema/websocket/connect.json
+ *   schema/websocket/disconnect.json
+ *   schema/websocket/http-response-body.json
+ *   schema/websocket/http-response-start.json
+ *   schema/websocket/receive.json
+ *   schema/websocket/scope.json
+ *   schema/websocket/send.json
  */
 // @ts-nocheck
 import type { CompiledValidator } from './explain.js';
@@ -2395,6 +2404,1674 @@ return false;
 }
 else {
 validate33.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+return errors === 0;
+}
+
+export const validateWebSocketAcceptEvent: CompiledValidator = validate34;
+const schema35 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"tsgi://schema/websocket/accept.json","title":"WebSocketAcceptEvent","description":"The app accepts the connection: the server completes the handshake (101) and messages may flow both ways.","x-asgi":{"protocol":"websocket","role":"send"},"type":"object","required":["type"],"properties":{"type":{"type":"string","const":"websocket.accept"},"subprotocol":{"description":"The subprotocol the app chose, one of the scope's `subprotocols`, or null for none (then the handshake response names no subprotocol).","type":["string","null"],"default":null},"headers":{"title":"Headers","description":"Header fields in the order they were received or are to be sent. Repeated names are kept as separate pairs, never joined.","type":"array","items":{"title":"Header","description":"One header field as a `[name, value]` pair of byte strings. Exactly two items.","type":"array","items":[{"title":"Bytes","description":"A byte string. ASGI's Python `bytes` become a `Uint8Array`; a Node `Buffer` is one.","instanceof":"Uint8Array","tsType":"Uint8Array"},{"title":"Bytes","description":"A byte string. ASGI's Python `bytes` become a `Uint8Array`; a Node `Buffer` is one.","instanceof":"Uint8Array","tsType":"Uint8Array"}],"minItems":2,"maxItems":2}}}};
+
+function validate34(data, options){
+let instancePath = "", parentData, parentDataProperty, rootData = data;
+if (options !== undefined) ({instancePath = "", parentData, parentDataProperty, rootData = data} = options);
+/*# sourceURL="tsgi://schema/websocket/accept.json" */;
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.type === undefined) && (missing0 = "type")){
+validate34.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate34.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("websocket.accept" !== data0){
+validate34.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "websocket.accept"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.subprotocol !== undefined){
+let data1 = data.subprotocol;
+const _errs4 = errors;
+if((typeof data1 !== "string") && (data1 !== null)){
+validate34.errors = [{instancePath:instancePath+"/subprotocol",schemaPath:"#/properties/subprotocol/type",keyword:"type",params:{type: schema35.properties.subprotocol.type},message:"must be string,null"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.headers !== undefined){
+let data2 = data.headers;
+const _errs6 = errors;
+if(errors === _errs6){
+if(Array.isArray(data2)){
+var valid1 = true;
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+const _errs8 = errors;
+if(errors === _errs8){
+if(Array.isArray(data3)){
+if(data3.length > 2){
+validate34.errors = [{instancePath:instancePath+"/headers/" + i0,schemaPath:"#/properties/headers/items/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items"}];
+return false;
+}
+else {
+if(data3.length < 2){
+validate34.errors = [{instancePath:instancePath+"/headers/" + i0,schemaPath:"#/properties/headers/items/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"}];
+return false;
+}
+else {
+const len1 = data3.length;
+if(len1 > 0){
+const _errs10 = errors;
+if(!(data3[0] instanceof Uint8Array)){
+validate34.errors = [{instancePath:instancePath+"/headers/" + i0+"/0",schemaPath:"#/properties/headers/items/items/0/instanceof",keyword:"instanceof",params:{instanceof: "Uint8Array"},message:"must be a Uint8Array"}];
+return false;
+}
+var valid2 = _errs10 === errors;
+}
+if(valid2){
+if(len1 > 1){
+const _errs12 = errors;
+if(!(data3[1] instanceof Uint8Array)){
+validate34.errors = [{instancePath:instancePath+"/headers/" + i0+"/1",schemaPath:"#/properties/headers/items/items/1/instanceof",keyword:"instanceof",params:{instanceof: "Uint8Array"},message:"must be a Uint8Array"}];
+return false;
+}
+var valid2 = _errs12 === errors;
+}
+}
+}
+}
+}
+else {
+validate34.errors = [{instancePath:instancePath+"/headers/" + i0,schemaPath:"#/properties/headers/items/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid1 = _errs8 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate34.errors = [{instancePath:instancePath+"/headers",schemaPath:"#/properties/headers/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate34.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+return errors === 0;
+}
+
+export const validateWebSocketCloseEvent: CompiledValidator = validate35;
+const schema36 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"tsgi://schema/websocket/close.json","title":"WebSocketCloseEvent","description":"The app closes the connection. Before `websocket.accept` it refuses the handshake, which the server answers with 403; after it, the server sends a close frame with `code` and `reason`.","x-asgi":{"protocol":"websocket","role":"send"},"type":"object","required":["type"],"properties":{"type":{"type":"string","const":"websocket.close"},"code":{"description":"The close code for the close frame (RFC 6455 section 7.4).","type":"integer","default":1000},"reason":{"description":"A short reason for the close frame; at most 123 bytes once UTF-8 encoded fit in a control frame.","type":"string","default":""}}};
+
+function validate35(data, options){
+let instancePath = "", parentData, parentDataProperty, rootData = data;
+if (options !== undefined) ({instancePath = "", parentData, parentDataProperty, rootData = data} = options);
+/*# sourceURL="tsgi://schema/websocket/close.json" */;
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.type === undefined) && (missing0 = "type")){
+validate35.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate35.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("websocket.close" !== data0){
+validate35.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "websocket.close"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.code !== undefined){
+let data1 = data.code;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate35.errors = [{instancePath:instancePath+"/code",schemaPath:"#/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+const _errs6 = errors;
+if(typeof data.reason !== "string"){
+validate35.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate35.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+return errors === 0;
+}
+
+export const validateWebSocketConnectEvent: CompiledValidator = validate36;
+const schema37 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"tsgi://schema/websocket/connect.json","title":"WebSocketConnectEvent","description":"The first message of every WebSocket scope: a client asks to open. The handshake waits for the app's answer, `websocket.accept`, `websocket.close` or a denial response.","x-asgi":{"protocol":"websocket","role":"receive"},"type":"object","required":["type"],"properties":{"type":{"type":"string","const":"websocket.connect"}}};
+
+function validate36(data, options){
+let instancePath = "", parentData, parentDataProperty, rootData = data;
+if (options !== undefined) ({instancePath = "", parentData, parentDataProperty, rootData = data} = options);
+/*# sourceURL="tsgi://schema/websocket/connect.json" */;
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.type === undefined) && (missing0 = "type")){
+validate36.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+if(typeof data0 !== "string"){
+validate36.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("websocket.connect" !== data0){
+validate36.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "websocket.connect"},message:"must be equal to constant"}];
+return false;
+}
+}
+}
+}
+else {
+validate36.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+return errors === 0;
+}
+
+export const validateWebSocketDisconnectEvent: CompiledValidator = validate37;
+const schema38 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"tsgi://schema/websocket/disconnect.json","title":"WebSocketDisconnectEvent","description":"The connection is over: the client closed it, the socket was lost, or the server closed it. Every later `receive()` returns it again and `send()` raises.","x-asgi":{"protocol":"websocket","role":"receive"},"type":"object","required":["type"],"properties":{"type":{"type":"string","const":"websocket.disconnect"},"code":{"description":"The close code from the client's close frame (RFC 6455 section 7.4): 1005 when the frame carried none, 1006 when the connection dropped without a close frame.","type":"integer","default":1005},"reason":{"description":"The reason text from the client's close frame; empty when it gave none.","type":"string","default":""}}};
+
+function validate37(data, options){
+let instancePath = "", parentData, parentDataProperty, rootData = data;
+if (options !== undefined) ({instancePath = "", parentData, parentDataProperty, rootData = data} = options);
+/*# sourceURL="tsgi://schema/websocket/disconnect.json" */;
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.type === undefined) && (missing0 = "type")){
+validate37.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("websocket.disconnect" !== data0){
+validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "websocket.disconnect"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.code !== undefined){
+let data1 = data.code;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate37.errors = [{instancePath:instancePath+"/code",schemaPath:"#/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+const _errs6 = errors;
+if(typeof data.reason !== "string"){
+validate37.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate37.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+return errors === 0;
+}
+
+export const validateWebSocketResponseBodyEvent: CompiledValidator = validate38;
+const schema39 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"tsgi://schema/websocket/http-response-body.json","title":"WebSocketResponseBodyEvent","description":"A chunk of the denial response's body. The response, and with it the connection, ends at the first chunk whose `more_body` is false. Extension `websocket.http.response`.","x-asgi":{"protocol":"websocket","role":"send","extension":"websocket.http.response"},"type":"object","required":["type"],"properties":{"type":{"type":"string","const":"websocket.http.response.body"},"body":{"title":"Bytes","description":"A byte string. ASGI's Python `bytes` become a `Uint8Array`; a Node `Buffer` is one.","instanceof":"Uint8Array","tsType":"Uint8Array"},"more_body":{"description":"True when more body follows; false ends the response.","type":"boolean","default":false}}};
+
+function validate38(data, options){
+let instancePath = "", parentData, parentDataProperty, rootData = data;
+if (options !== undefined) ({instancePath = "", parentData, parentDataProperty, rootData = data} = options);
+/*# sourceURL="tsgi://schema/websocket/http-response-body.json" */;
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.type === undefined) && (missing0 = "type")){
+validate38.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate38.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("websocket.http.response.body" !== data0){
+validate38.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "websocket.http.response.body"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.body !== undefined){
+const _errs4 = errors;
+if(!(data.body instanceof Uint8Array)){
+validate38.errors = [{instancePath:instancePath+"/body",schemaPath:"#/properties/body/instanceof",keyword:"instanceof",params:{instanceof: "Uint8Array"},message:"must be a Uint8Array"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.more_body !== undefined){
+const _errs6 = errors;
+if(typeof data.more_body !== "boolean"){
+validate38.errors = [{instancePath:instancePath+"/more_body",schemaPath:"#/properties/more_body/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate38.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+return errors === 0;
+}
+
+export const validateWebSocketResponseStartEvent: CompiledValidator = validate39;
+const schema40 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"tsgi://schema/websocket/http-response-start.json","title":"WebSocketResponseStartEvent","description":"Refuses the handshake with an HTTP response of the app's own instead of the plain 403: its status and headers. Sent instead of `websocket.accept`; body messages follow. Extension `websocket.http.response`.","x-asgi":{"protocol":"websocket","role":"send","extension":"websocket.http.response"},"type":"object","required":["type","status"],"properties":{"type":{"type":"string","const":"websocket.http.response.start"},"status":{"description":"The HTTP status of the denial, a final status that is not 101.","type":"integer","minimum":100,"maximum":599},"headers":{"title":"Headers","description":"Header fields in the order they were received or are to be sent. Repeated names are kept as separate pairs, never joined.","type":"array","items":{"title":"Header","description":"One header field as a `[name, value]` pair of byte strings. Exactly two items.","type":"array","items":[{"title":"Bytes","description":"A byte string. ASGI's Python `bytes` become a `Uint8Array`; a Node `Buffer` is one.","instanceof":"Uint8Array","tsType":"Uint8Array"},{"title":"Bytes","description":"A byte string. ASGI's Python `bytes` become a `Uint8Array`; a Node `Buffer` is one.","instanceof":"Uint8Array","tsType":"Uint8Array"}],"minItems":2,"maxItems":2}}}};
+
+function validate39(data, options){
+let instancePath = "", parentData, parentDataProperty, rootData = data;
+if (options !== undefined) ({instancePath = "", parentData, parentDataProperty, rootData = data} = options);
+/*# sourceURL="tsgi://schema/websocket/http-response-start.json" */;
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.status === undefined) && (missing0 = "status"))){
+validate39.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate39.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("websocket.http.response.start" !== data0){
+validate39.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "websocket.http.response.start"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.status !== undefined){
+let data1 = data.status;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate39.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 599 || isNaN(data1)){
+validate39.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599"}];
+return false;
+}
+else {
+if(data1 < 100 || isNaN(data1)){
+validate39.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.headers !== undefined){
+let data2 = data.headers;
+const _errs6 = errors;
+if(errors === _errs6){
+if(Array.isArray(data2)){
+var valid1 = true;
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+const _errs8 = errors;
+if(errors === _errs8){
+if(Array.isArray(data3)){
+if(data3.length > 2){
+validate39.errors = [{instancePath:instancePath+"/headers/" + i0,schemaPath:"#/properties/headers/items/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items"}];
+return false;
+}
+else {
+if(data3.length < 2){
+validate39.errors = [{instancePath:instancePath+"/headers/" + i0,schemaPath:"#/properties/headers/items/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"}];
+return false;
+}
+else {
+const len1 = data3.length;
+if(len1 > 0){
+const _errs10 = errors;
+if(!(data3[0] instanceof Uint8Array)){
+validate39.errors = [{instancePath:instancePath+"/headers/" + i0+"/0",schemaPath:"#/properties/headers/items/items/0/instanceof",keyword:"instanceof",params:{instanceof: "Uint8Array"},message:"must be a Uint8Array"}];
+return false;
+}
+var valid2 = _errs10 === errors;
+}
+if(valid2){
+if(len1 > 1){
+const _errs12 = errors;
+if(!(data3[1] instanceof Uint8Array)){
+validate39.errors = [{instancePath:instancePath+"/headers/" + i0+"/1",schemaPath:"#/properties/headers/items/items/1/instanceof",keyword:"instanceof",params:{instanceof: "Uint8Array"},message:"must be a Uint8Array"}];
+return false;
+}
+var valid2 = _errs12 === errors;
+}
+}
+}
+}
+}
+else {
+validate39.errors = [{instancePath:instancePath+"/headers/" + i0,schemaPath:"#/properties/headers/items/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid1 = _errs8 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate39.errors = [{instancePath:instancePath+"/headers",schemaPath:"#/properties/headers/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate39.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+return errors === 0;
+}
+
+export const validateWebSocketReceiveEvent: CompiledValidator = validate40;
+const schema41 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"tsgi://schema/websocket/receive.json","title":"WebSocketReceiveEvent","description":"One whole message from the client: a binary message arrives as `bytes`, a text message as `text`. Exactly one of the two is set (not null).","x-asgi":{"protocol":"websocket","role":"receive"},"type":"object","required":["type"],"properties":{"type":{"type":"string","const":"websocket.receive"},"bytes":{"description":"The payload of a binary message, or null (or missing) for a text message.","anyOf":[{"title":"Bytes","description":"A byte string. ASGI's Python `bytes` become a `Uint8Array`; a Node `Buffer` is one.","instanceof":"Uint8Array","tsType":"Uint8Array"},{"type":"null"}],"default":null},"text":{"description":"The payload of a text message, or null (or missing) for a binary message.","type":["string","null"],"default":null}},"oneOf":[{"required":["bytes"],"properties":{"bytes":{"title":"Bytes","description":"A byte string. ASGI's Python `bytes` become a `Uint8Array`; a Node `Buffer` is one.","instanceof":"Uint8Array","tsType":"Uint8Array"},"text":{"type":"null"}}},{"required":["text"],"properties":{"text":{"type":"string"},"bytes":{"type":"null"}}}]};
+
+function validate40(data, options){
+let instancePath = "", parentData, parentDataProperty, rootData = data;
+if (options !== undefined) ({instancePath = "", parentData, parentDataProperty, rootData = data} = options);
+/*# sourceURL="tsgi://schema/websocket/receive.json" */;
+let vErrors = null;
+let errors = 0;
+const _errs1 = errors;
+let valid0 = false;
+let passing0 = null;
+const _errs2 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.bytes === undefined) && (missing0 = "bytes")){
+const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+else {
+if(data.bytes !== undefined){
+const _errs3 = errors;
+if(!(data.bytes instanceof Uint8Array)){
+const err1 = {instancePath:instancePath+"/bytes",schemaPath:"#/oneOf/0/properties/bytes/instanceof",keyword:"instanceof",params:{instanceof: "Uint8Array"},message:"must be a Uint8Array"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+var valid1 = _errs3 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.text !== undefined){
+const _errs5 = errors;
+if(data.text !== null){
+const err2 = {instancePath:instancePath+"/text",schemaPath:"#/oneOf/0/properties/text/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var valid1 = _errs5 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
+}
+var _valid0 = _errs2 === errors;
+if(_valid0){
+valid0 = true;
+passing0 = 0;
+}
+const _errs7 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing1;
+if((data.text === undefined) && (missing1 = "text")){
+const err3 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+else {
+if(data.text !== undefined){
+const _errs8 = errors;
+if(typeof data.text !== "string"){
+const err4 = {instancePath:instancePath+"/text",schemaPath:"#/oneOf/1/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var valid2 = _errs8 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data.bytes !== undefined){
+const _errs10 = errors;
+if(data.bytes !== null){
+const err5 = {instancePath:instancePath+"/bytes",schemaPath:"#/oneOf/1/properties/bytes/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+var valid2 = _errs10 === errors;
+}
+else {
+var valid2 = true;
+}
+}
+}
+}
+var _valid0 = _errs7 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 1;
+}
+}
+if(!valid0){
+const err6 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+validate40.errors = vErrors;
+return false;
+}
+else {
+errors = _errs1;
+if(vErrors !== null){
+if(_errs1){
+vErrors.length = _errs1;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing2;
+if((data.type === undefined) && (missing2 = "type")){
+validate40.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data4 = data.type;
+const _errs13 = errors;
+if(typeof data4 !== "string"){
+validate40.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("websocket.receive" !== data4){
+validate40.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "websocket.receive"},message:"must be equal to constant"}];
+return false;
+}
+var valid3 = _errs13 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data.bytes !== undefined){
+let data5 = data.bytes;
+const _errs15 = errors;
+const _errs16 = errors;
+let valid4 = false;
+const _errs17 = errors;
+if(!(data5 instanceof Uint8Array)){
+const err7 = {instancePath:instancePath+"/bytes",schemaPath:"#/properties/bytes/anyOf/0/instanceof",keyword:"instanceof",params:{instanceof: "Uint8Array"},message:"must be a Uint8Array"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid1 = _errs17 === errors;
+valid4 = valid4 || _valid1;
+if(!valid4){
+const _errs19 = errors;
+if(data5 !== null){
+const err8 = {instancePath:instancePath+"/bytes",schemaPath:"#/properties/bytes/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+var _valid1 = _errs19 === errors;
+valid4 = valid4 || _valid1;
+}
+if(!valid4){
+const err9 = {instancePath:instancePath+"/bytes",schemaPath:"#/properties/bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+validate40.errors = vErrors;
+return false;
+}
+else {
+errors = _errs16;
+if(vErrors !== null){
+if(_errs16){
+vErrors.length = _errs16;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid3 = _errs15 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data.text !== undefined){
+let data6 = data.text;
+const _errs21 = errors;
+if((typeof data6 !== "string") && (data6 !== null)){
+validate40.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: schema41.properties.text.type},message:"must be string,null"}];
+return false;
+}
+var valid3 = _errs21 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+}
+else {
+validate40.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+return errors === 0;
+}
+
+export const validateWebSocketScope: CompiledValidator = validate41;
+const schema42 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"tsgi://schema/websocket/scope.json","title":"WebSocketScope","description":"The connection scope of one WebSocket, made from its opening handshake. It lasts as long as the socket: the app runs once per connection and the connection closes when it returns.","x-asgi":{"protocol":"websocket","role":"scope"},"type":"object","required":["type","asgi","path","headers"],"properties":{"type":{"type":"string","const":"websocket"},"asgi":{"title":"ASGIVersions","description":"The `asgi` key of every scope: which ASGI interface version the server speaks, and which version of the protocol spec it implements.","type":"object","required":["version"],"properties":{"version":{"description":"The ASGI interface version. tsgi apps are ASGI 3 single-callable apps.","type":"string","const":"3.0"},"spec_version":{"description":"The version of the protocol spec the server implements. Each protocol states its own default when this is missing.","type":"string"}}},"http_version":{"description":"The HTTP version of the handshake request.","type":"string","enum":["1.1","2"],"default":"1.1"},"scheme":{"description":"The URL scheme (`ws`, or `wss` over TLS). Never empty; RFC 3986 scheme characters.","type":"string","default":"ws","pattern":"^[A-Za-z][A-Za-z0-9+.-]*$"},"path":{"description":"The handshake's path with the query removed and percent-escapes and UTF-8 decoded to text. It includes `root_path`.","type":"string"},"raw_path":{"description":"The path exactly as it arrived on the wire, or null when the server does not provide it.","anyOf":[{"title":"Bytes","description":"A byte string. ASGI's Python `bytes` become a `Uint8Array`; a Node `Buffer` is one.","instanceof":"Uint8Array","tsType":"Uint8Array"},{"type":"null"}],"default":null},"query_string":{"title":"Bytes","description":"A byte string. ASGI's Python `bytes` become a `Uint8Array`; a Node `Buffer` is one.","instanceof":"Uint8Array","tsType":"Uint8Array"},"root_path":{"description":"The prefix this app is mounted under (WSGI's SCRIPT_NAME). `path` begins with it.","type":"string","default":""},"headers":{"title":"Headers","description":"Header fields in the order they were received or are to be sent. Repeated names are kept as separate pairs, never joined.","type":"array","items":{"title":"Header","description":"One header field as a `[name, value]` pair of byte strings. Exactly two items.","type":"array","items":[{"title":"Bytes","description":"A byte string. ASGI's Python `bytes` become a `Uint8Array`; a Node `Buffer` is one.","instanceof":"Uint8Array","tsType":"Uint8Array"},{"title":"Bytes","description":"A byte string. ASGI's Python `bytes` become a `Uint8Array`; a Node `Buffer` is one.","instanceof":"Uint8Array","tsType":"Uint8Array"}],"minItems":2,"maxItems":2}},"client":{"description":"The remote `[host, port]`, or null when unknown.","anyOf":[{"type":"array","items":[{"type":"string"},{"type":"integer"}],"minItems":2,"maxItems":2},{"type":"null"}],"default":null},"server":{"description":"The local `[host, port]` the connection arrived on, `[path, null]` for a unix socket, or null when unknown.","anyOf":[{"type":"array","items":[{"type":"string"},{"type":["integer","null"]}],"minItems":2,"maxItems":2},{"type":"null"}],"default":null},"subprotocols":{"description":"The subprotocols the client offered in `Sec-WebSocket-Protocol`, in its order of preference. The app may pick one of them in `websocket.accept`.","type":"array","items":{"type":"string"},"default":[]},"state":{"description":"A shallow copy of the state the app filled during lifespan startup. Present only when the server supports lifespan state.","type":"object","tsType":"Record<string, unknown>"},"extensions":{"description":"The protocol extensions this server offers for this connection, keyed by name. `websocket.http.response` here lets the app refuse the handshake with a response of its own.","type":"object","additionalProperties":{"type":"object","tsType":"Record<string, unknown>"}}}};
+
+function validate41(data, options){
+let instancePath = "", parentData, parentDataProperty, rootData = data;
+if (options !== undefined) ({instancePath = "", parentData, parentDataProperty, rootData = data} = options);
+/*# sourceURL="tsgi://schema/websocket/scope.json" */;
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.type === undefined) && (missing0 = "type")) || ((data.asgi === undefined) && (missing0 = "asgi"))) || ((data.path === undefined) && (missing0 = "path"))) || ((data.headers === undefined) && (missing0 = "headers"))){
+validate41.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs2 = errors;
+if(typeof data0 !== "string"){
+validate41.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("websocket" !== data0){
+validate41.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "websocket"},message:"must be equal to constant"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.asgi !== undefined){
+let data1 = data.asgi;
+const _errs4 = errors;
+if(errors === _errs4){
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+let missing1;
+if((data1.version === undefined) && (missing1 = "version")){
+validate41.errors = [{instancePath:instancePath+"/asgi",schemaPath:"#/properties/asgi/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data1.version !== undefined){
+let data2 = data1.version;
+const _errs6 = errors;
+if(typeof data2 !== "string"){
+validate41.errors = [{instancePath:instancePath+"/asgi/version",schemaPath:"#/properties/asgi/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("3.0" !== data2){
+validate41.errors = [{instancePath:instancePath+"/asgi/version",schemaPath:"#/properties/asgi/properties/version/const",keyword:"const",params:{allowedValue: "3.0"},message:"must be equal to constant"}];
+return false;
+}
+var valid1 = _errs6 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data1.spec_version !== undefined){
+const _errs8 = errors;
+if(typeof data1.spec_version !== "string"){
+validate41.errors = [{instancePath:instancePath+"/asgi/spec_version",schemaPath:"#/properties/asgi/properties/spec_version/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid1 = _errs8 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
+}
+else {
+validate41.errors = [{instancePath:instancePath+"/asgi",schemaPath:"#/properties/asgi/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.http_version !== undefined){
+let data4 = data.http_version;
+const _errs10 = errors;
+if(typeof data4 !== "string"){
+validate41.errors = [{instancePath:instancePath+"/http_version",schemaPath:"#/properties/http_version/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data4 === "1.1") || (data4 === "2"))){
+validate41.errors = [{instancePath:instancePath+"/http_version",schemaPath:"#/properties/http_version/enum",keyword:"enum",params:{allowedValues: schema42.properties.http_version.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.scheme !== undefined){
+let data5 = data.scheme;
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data5 === "string"){
+if(!pattern3.test(data5)){
+validate41.errors = [{instancePath:instancePath+"/scheme",schemaPath:"#/properties/scheme/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9+.-]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9+.-]*$"+"\""}];
+return false;
+}
+}
+else {
+validate41.errors = [{instancePath:instancePath+"/scheme",schemaPath:"#/properties/scheme/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.path !== undefined){
+const _errs14 = errors;
+if(typeof data.path !== "string"){
+validate41.errors = [{instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.raw_path !== undefined){
+let data7 = data.raw_path;
+const _errs16 = errors;
+const _errs17 = errors;
+let valid2 = false;
+const _errs18 = errors;
+if(!(data7 instanceof Uint8Array)){
+const err0 = {instancePath:instancePath+"/raw_path",schemaPath:"#/properties/raw_path/anyOf/0/instanceof",keyword:"instanceof",params:{instanceof: "Uint8Array"},message:"must be a Uint8Array"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var _valid0 = _errs18 === errors;
+valid2 = valid2 || _valid0;
+if(!valid2){
+const _errs20 = errors;
+if(data7 !== null){
+const err1 = {instancePath:instancePath+"/raw_path",schemaPath:"#/properties/raw_path/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+var _valid0 = _errs20 === errors;
+valid2 = valid2 || _valid0;
+}
+if(!valid2){
+const err2 = {instancePath:instancePath+"/raw_path",schemaPath:"#/properties/raw_path/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+validate41.errors = vErrors;
+return false;
+}
+else {
+errors = _errs17;
+if(vErrors !== null){
+if(_errs17){
+vErrors.length = _errs17;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs16 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.query_string !== undefined){
+const _errs22 = errors;
+if(!(data.query_string instanceof Uint8Array)){
+validate41.errors = [{instancePath:instancePath+"/query_string",schemaPath:"#/properties/query_string/instanceof",keyword:"instanceof",params:{instanceof: "Uint8Array"},message:"must be a Uint8Array"}];
+return false;
+}
+var valid0 = _errs22 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.root_path !== undefined){
+const _errs24 = errors;
+if(typeof data.root_path !== "string"){
+validate41.errors = [{instancePath:instancePath+"/root_path",schemaPath:"#/properties/root_path/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs24 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.headers !== undefined){
+let data10 = data.headers;
+const _errs26 = errors;
+if(errors === _errs26){
+if(Array.isArray(data10)){
+var valid3 = true;
+const len0 = data10.length;
+for(let i0=0; i0<len0; i0++){
+let data11 = data10[i0];
+const _errs28 = errors;
+if(errors === _errs28){
+if(Array.isArray(data11)){
+if(data11.length > 2){
+validate41.errors = [{instancePath:instancePath+"/headers/" + i0,schemaPath:"#/properties/headers/items/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items"}];
+return false;
+}
+else {
+if(data11.length < 2){
+validate41.errors = [{instancePath:instancePath+"/headers/" + i0,schemaPath:"#/properties/headers/items/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"}];
+return false;
+}
+else {
+const len1 = data11.length;
+if(len1 > 0){
+const _errs30 = errors;
+if(!(data11[0] instanceof Uint8Array)){
+validate41.errors = [{instancePath:instancePath+"/headers/" + i0+"/0",schemaPath:"#/properties/headers/items/items/0/instanceof",keyword:"instanceof",params:{instanceof: "Uint8Array"},message:"must be a Uint8Array"}];
+return false;
+}
+var valid4 = _errs30 === errors;
+}
+if(valid4){
+if(len1 > 1){
+const _errs32 = errors;
+if(!(data11[1] instanceof Uint8Array)){
+validate41.errors = [{instancePath:instancePath+"/headers/" + i0+"/1",schemaPath:"#/properties/headers/items/items/1/instanceof",keyword:"instanceof",params:{instanceof: "Uint8Array"},message:"must be a Uint8Array"}];
+return false;
+}
+var valid4 = _errs32 === errors;
+}
+}
+}
+}
+}
+else {
+validate41.errors = [{instancePath:instancePath+"/headers/" + i0,schemaPath:"#/properties/headers/items/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid3 = _errs28 === errors;
+if(!valid3){
+break;
+}
+}
+}
+else {
+validate41.errors = [{instancePath:instancePath+"/headers",schemaPath:"#/properties/headers/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs26 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.client !== undefined){
+let data14 = data.client;
+const _errs34 = errors;
+const _errs35 = errors;
+let valid5 = false;
+const _errs36 = errors;
+if(errors === _errs36){
+if(Array.isArray(data14)){
+if(data14.length > 2){
+const err3 = {instancePath:instancePath+"/client",schemaPath:"#/properties/client/anyOf/0/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+else {
+if(data14.length < 2){
+const err4 = {instancePath:instancePath+"/client",schemaPath:"#/properties/client/anyOf/0/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+else {
+const len2 = data14.length;
+if(len2 > 0){
+const _errs38 = errors;
+if(typeof data14[0] !== "string"){
+const err5 = {instancePath:instancePath+"/client/0",schemaPath:"#/properties/client/anyOf/0/items/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+var valid6 = _errs38 === errors;
+}
+if(valid6){
+if(len2 > 1){
+let data16 = data14[1];
+const _errs40 = errors;
+if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
+const err6 = {instancePath:instancePath+"/client/1",schemaPath:"#/properties/client/anyOf/0/items/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+var valid6 = _errs40 === errors;
+}
+}
+}
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/client",schemaPath:"#/properties/client/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+var _valid1 = _errs36 === errors;
+valid5 = valid5 || _valid1;
+if(!valid5){
+const _errs42 = errors;
+if(data14 !== null){
+const err8 = {instancePath:instancePath+"/client",schemaPath:"#/properties/client/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+var _valid1 = _errs42 === errors;
+valid5 = valid5 || _valid1;
+}
+if(!valid5){
+const err9 = {instancePath:instancePath+"/client",schemaPath:"#/properties/client/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+validate41.errors = vErrors;
+return false;
+}
+else {
+errors = _errs35;
+if(vErrors !== null){
+if(_errs35){
+vErrors.length = _errs35;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs34 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.server !== undefined){
+let data17 = data.server;
+const _errs44 = errors;
+const _errs45 = errors;
+let valid7 = false;
+const _errs46 = errors;
+if(errors === _errs46){
+if(Array.isArray(data17)){
+if(data17.length > 2){
+const err10 = {instancePath:instancePath+"/server",schemaPath:"#/properties/server/anyOf/0/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+else {
+if(data17.length < 2){
+const err11 = {instancePath:instancePath+"/server",schemaPath:"#/properties/server/anyOf/0/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+else {
+const len3 = data17.length;
+if(len3 > 0){
+const _errs48 = errors;
+if(typeof data17[0] !== "string"){
+const err12 = {instancePath:instancePath+"/server/0",schemaPath:"#/properties/server/anyOf/0/items/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var valid8 = _errs48 === errors;
+}
+if(valid8){
+if(len3 > 1){
+let data19 = data17[1];
+const _errs50 = errors;
+if((!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))) && (data19 !== null)){
+const err13 = {instancePath:instancePath+"/server/1",schemaPath:"#/properties/server/anyOf/0/items/1/type",keyword:"type",params:{type: schema42.properties.server.anyOf[0].items[1].type},message:"must be integer,null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+var valid8 = _errs50 === errors;
+}
+}
+}
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/server",schemaPath:"#/properties/server/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+var _valid2 = _errs46 === errors;
+valid7 = valid7 || _valid2;
+if(!valid7){
+const _errs52 = errors;
+if(data17 !== null){
+const err15 = {instancePath:instancePath+"/server",schemaPath:"#/properties/server/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+var _valid2 = _errs52 === errors;
+valid7 = valid7 || _valid2;
+}
+if(!valid7){
+const err16 = {instancePath:instancePath+"/server",schemaPath:"#/properties/server/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+validate41.errors = vErrors;
+return false;
+}
+else {
+errors = _errs45;
+if(vErrors !== null){
+if(_errs45){
+vErrors.length = _errs45;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs44 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.subprotocols !== undefined){
+let data20 = data.subprotocols;
+const _errs54 = errors;
+if(errors === _errs54){
+if(Array.isArray(data20)){
+var valid9 = true;
+const len4 = data20.length;
+for(let i1=0; i1<len4; i1++){
+const _errs56 = errors;
+if(typeof data20[i1] !== "string"){
+validate41.errors = [{instancePath:instancePath+"/subprotocols/" + i1,schemaPath:"#/properties/subprotocols/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid9 = _errs56 === errors;
+if(!valid9){
+break;
+}
+}
+}
+else {
+validate41.errors = [{instancePath:instancePath+"/subprotocols",schemaPath:"#/properties/subprotocols/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs54 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.state !== undefined){
+let data22 = data.state;
+const _errs58 = errors;
+if(!(data22 && typeof data22 == "object" && !Array.isArray(data22))){
+validate41.errors = [{instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+var valid0 = _errs58 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.extensions !== undefined){
+let data23 = data.extensions;
+const _errs61 = errors;
+if(errors === _errs61){
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+for(const key0 in data23){
+let data24 = data23[key0];
+const _errs64 = errors;
+if(!(data24 && typeof data24 == "object" && !Array.isArray(data24))){
+validate41.errors = [{instancePath:instancePath+"/extensions/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/extensions/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+var valid10 = _errs64 === errors;
+if(!valid10){
+break;
+}
+}
+}
+else {
+validate41.errors = [{instancePath:instancePath+"/extensions",schemaPath:"#/properties/extensions/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs61 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+return errors === 0;
+}
+
+export const validateWebSocketSendEvent: CompiledValidator = validate42;
+const schema43 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"tsgi://schema/websocket/send.json","title":"WebSocketSendEvent","description":"One whole message to the client: `bytes` goes as a binary message, `text` as a text message. Exactly one of the two is set (not null).","x-asgi":{"protocol":"websocket","role":"send"},"type":"object","required":["type"],"properties":{"type":{"type":"string","const":"websocket.send"},"bytes":{"description":"The payload of a binary message, or null (or missing) for a text message.","anyOf":[{"title":"Bytes","description":"A byte string. ASGI's Python `bytes` become a `Uint8Array`; a Node `Buffer` is one.","instanceof":"Uint8Array","tsType":"Uint8Array"},{"type":"null"}],"default":null},"text":{"description":"The payload of a text message, or null (or missing) for a binary message.","type":["string","null"],"default":null}},"oneOf":[{"required":["bytes"],"properties":{"bytes":{"title":"Bytes","description":"A byte string. ASGI's Python `bytes` become a `Uint8Array`; a Node `Buffer` is one.","instanceof":"Uint8Array","tsType":"Uint8Array"},"text":{"type":"null"}}},{"required":["text"],"properties":{"text":{"type":"string"},"bytes":{"type":"null"}}}]};
+
+function validate42(data, options){
+let instancePath = "", parentData, parentDataProperty, rootData = data;
+if (options !== undefined) ({instancePath = "", parentData, parentDataProperty, rootData = data} = options);
+/*# sourceURL="tsgi://schema/websocket/send.json" */;
+let vErrors = null;
+let errors = 0;
+const _errs1 = errors;
+let valid0 = false;
+let passing0 = null;
+const _errs2 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.bytes === undefined) && (missing0 = "bytes")){
+const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+else {
+if(data.bytes !== undefined){
+const _errs3 = errors;
+if(!(data.bytes instanceof Uint8Array)){
+const err1 = {instancePath:instancePath+"/bytes",schemaPath:"#/oneOf/0/properties/bytes/instanceof",keyword:"instanceof",params:{instanceof: "Uint8Array"},message:"must be a Uint8Array"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+var valid1 = _errs3 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.text !== undefined){
+const _errs5 = errors;
+if(data.text !== null){
+const err2 = {instancePath:instancePath+"/text",schemaPath:"#/oneOf/0/properties/text/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var valid1 = _errs5 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
+}
+var _valid0 = _errs2 === errors;
+if(_valid0){
+valid0 = true;
+passing0 = 0;
+}
+const _errs7 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing1;
+if((data.text === undefined) && (missing1 = "text")){
+const err3 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+else {
+if(data.text !== undefined){
+const _errs8 = errors;
+if(typeof data.text !== "string"){
+const err4 = {instancePath:instancePath+"/text",schemaPath:"#/oneOf/1/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var valid2 = _errs8 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data.bytes !== undefined){
+const _errs10 = errors;
+if(data.bytes !== null){
+const err5 = {instancePath:instancePath+"/bytes",schemaPath:"#/oneOf/1/properties/bytes/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+var valid2 = _errs10 === errors;
+}
+else {
+var valid2 = true;
+}
+}
+}
+}
+var _valid0 = _errs7 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 1;
+}
+}
+if(!valid0){
+const err6 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+validate42.errors = vErrors;
+return false;
+}
+else {
+errors = _errs1;
+if(vErrors !== null){
+if(_errs1){
+vErrors.length = _errs1;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing2;
+if((data.type === undefined) && (missing2 = "type")){
+validate42.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data4 = data.type;
+const _errs13 = errors;
+if(typeof data4 !== "string"){
+validate42.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if("websocket.send" !== data4){
+validate42.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "websocket.send"},message:"must be equal to constant"}];
+return false;
+}
+var valid3 = _errs13 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data.bytes !== undefined){
+let data5 = data.bytes;
+const _errs15 = errors;
+const _errs16 = errors;
+let valid4 = false;
+const _errs17 = errors;
+if(!(data5 instanceof Uint8Array)){
+const err7 = {instancePath:instancePath+"/bytes",schemaPath:"#/properties/bytes/anyOf/0/instanceof",keyword:"instanceof",params:{instanceof: "Uint8Array"},message:"must be a Uint8Array"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid1 = _errs17 === errors;
+valid4 = valid4 || _valid1;
+if(!valid4){
+const _errs19 = errors;
+if(data5 !== null){
+const err8 = {instancePath:instancePath+"/bytes",schemaPath:"#/properties/bytes/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+var _valid1 = _errs19 === errors;
+valid4 = valid4 || _valid1;
+}
+if(!valid4){
+const err9 = {instancePath:instancePath+"/bytes",schemaPath:"#/properties/bytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+validate42.errors = vErrors;
+return false;
+}
+else {
+errors = _errs16;
+if(vErrors !== null){
+if(_errs16){
+vErrors.length = _errs16;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid3 = _errs15 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data.text !== undefined){
+let data6 = data.text;
+const _errs21 = errors;
+if((typeof data6 !== "string") && (data6 !== null)){
+validate42.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: schema43.properties.text.type},message:"must be string,null"}];
+return false;
+}
+var valid3 = _errs21 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+}
+else {
+validate42.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }

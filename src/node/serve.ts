@@ -13,6 +13,7 @@ import { serveWorkers, WORKER_ENV, reportListening, onCloseRequest } from './clu
 import { RequestResponseCycle, watchConnection } from './cycle.js';
 import { Lifespan, type LifespanMode } from '../server/lifespan.js';
 import { httpScope } from './scope.js';
+import { WebSocketUpgrades } from './websocket.js';
 
 export interface Logger {
   error(message: string, error?: unknown): void;
@@ -63,6 +64,8 @@ export interface ServeLimits {
   maxHeaderSize?: number;
   /** Most app calls in flight: 503 past it. Default none. */
   maxConcurrency?: number;
+  /** Largest incoming WebSocket message in bytes: the connection closes with 1009 past it. Default 16 MiB. */
+  maxWebSocketMessage?: number;
 }
 
 export interface ServeTimeouts {
@@ -74,6 +77,8 @@ export interface ServeTimeouts {
   keepAlive?: number;
   /** A response may wait this long on a client that reads nothing; then the connection is cut. Default 60 000. */
   write?: number;
+  /** How often open WebSockets are pinged; one with no pong by the next ping is dropped. 0 disables. Default 20 000. */
+  webSocketPing?: number;
 }
 
 export interface ServerHandle {
@@ -152,6 +157,8 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
   server.on('connection', watchConnection);
   // The cycle answers 100-continue itself, when the app first asks for the body.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res));
+  const webSockets = new WebSocketUpgrades(wrapped, { context, logger, maxMessage: options.limits?.maxWebSocketMessage, pingInterval: options.timeouts?.webSocketPing });
+  server.on('upgrade', webSockets.handle);
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -181,6 +188,7 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
     return (closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      const webSocketsClosed = webSockets.shutdown(gracePeriod); // 1012 to each, then its app's return
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, gracePeriod);
@@ -192,6 +200,7 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
       // Apps cannot be cancelled: one still running is now told the client is gone (receive()
       // answers http.disconnect, send() raises) and shutdown goes on without it.
       server.closeAllConnections();
+      await webSocketsClosed;
       await stopped;
       await lifespan.shutdown();
       if (options.signals !== false) {

@@ -18,6 +18,7 @@ import { ClientDisconnect } from '../http/request.js';
 import type { ASGIApp } from '../protocol.js';
 import { Lifespan } from '../server/lifespan.js';
 import { validate } from '../validate/middleware.js';
+import { openWebSocket, testWebSocketScope, type WebSocketConnectOptions, type WebSocketTestSession } from './websocket.js';
 
 export interface TestClientOptions {
   /** Relative URLs resolve against it. Default `http://testserver`. */
@@ -240,6 +241,19 @@ export class TestClient {
     this.running.add(run);
     void run.finally(() => this.running.delete(run));
     return exchange.response;
+  }
+
+  /**
+   * Opens a WebSocket to the app: resolves once it accepts, rejects with `WebSocketDenied` (a
+   * `Response` inside) when it closes first or sends a denial response.
+   */
+  websocketConnect(url: string | URL, options: WebSocketConnectOptions = {}): Promise<WebSocketTestSession> {
+    const context = { rootPath: this.options.rootPath ?? '', client: this.options.client ?? ['testclient', 50000] as [string, number], state: this.lifespanRunner?.state };
+    const scope = testWebSocketScope(new URL(url, this.baseUrl), options, context);
+    return openWebSocket(this.app, { scope, raiseAppErrors: this.options.raiseAppErrors ?? true, track: (run) => {
+      this.running.add(run);
+      void run.finally(() => this.running.delete(run));
+    } });
   }
 
   /** Resolves once every app call made so far has returned: nothing is left running. */

@@ -6,13 +6,18 @@ export {
   HTTPStateMachine,
   LIFESPAN,
   LifespanStateMachine,
+  WEBSOCKET,
+  WebSocketStateMachine,
   httpReceiveStep,
   httpSendStep,
+  webSocketStep,
   type HTTPReceiveState,
   type HTTPReceiveStep,
   type HTTPSendState,
   type HTTPSendStep,
   type LifespanState,
   type LifespanStep,
+  type WebSocketState,
+  type WebSocketStep,
 } from './state-machine.js';
 export { checkFinalStatus, checkHeaders } from './header-rules.js';

@@ -16,12 +16,14 @@ import {
   type LifespanSendEvent,
   type MessageGuard,
   type Scope,
+  type WebSocketScope,
 } from '../../generated/index.js';
 import { ClientDisconnect } from '../http/request.js';
 import type { ASGIApp, Receive, Send } from '../protocol.js';
 import { checkFinalStatus, checkHeaders } from './header-rules.js';
 import { preview, ProtocolError, type Direction } from './protocol-error.js';
 import { HTTPStateMachine, LifespanStateMachine } from './state-machine.js';
+import { WebSocketCycle } from './websocket.js';
 
 export interface ValidateOptions {
   /** Default: on, unless `NODE_ENV` is `production`. Off, `validate` returns `app` itself. */
@@ -180,7 +182,7 @@ function nodeEnv(): string | undefined {
 function checkScope(scope: unknown): ProtocolError | null {
   const guard = scopeGuards.get((scope as { type: string }).type)!;
   if (!guard.is(scope)) return shapeError('scope', guard.type, guard.explain(scope)!);
-  if (guard.type === 'http') return checkHeaders((scope as HTTPScope).headers, 'scope', 'http');
+  if (guard.type === 'http' || guard.type === 'websocket') return checkHeaders((scope as HTTPScope | WebSocketScope).headers, 'scope', guard.type);
   return null;
 }
 
@@ -219,6 +221,16 @@ export function validate(app: ASGIApp, options: ValidateOptions = {}): ASGIApp {
     if (type === 'lifespan') {
       const cycle = new LifespanCycle(receive, send, guards, report);
       return app(scope, cycle.receive, cycle.send);
+    }
+
+    if (type === 'websocket') {
+      const check = (direction: 'receive' | 'send', message: unknown) => checkMessage(guards, direction, 'websocket', message);
+      const ws = new WebSocketCycle(scope as WebSocketScope, receive, send, check, report);
+      // An error the app throws goes to the server as it is (500 before accept, 1011 after).
+      await app(scope, ws.receive, ws.send);
+      const unfinished = ws.machine.finish();
+      if (unfinished !== null && report(unfinished)) throw unfinished;
+      return;
     }
 
     const cycle = new HTTPCycle(scope as HTTPScope, receive, send, guards, report);

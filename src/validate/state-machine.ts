@@ -11,6 +11,8 @@ import type {
   HTTPSendEvent,
   LifespanReceiveEvent,
   LifespanSendEvent,
+  WebSocketReceiveMessage,
+  WebSocketSendMessage,
 } from '../../generated/index.js';
 import { statusHasBody } from '../http/protocol-constants.js';
 import { ProtocolError, type Direction } from './protocol-error.js';
@@ -121,6 +123,48 @@ export const LIFESPAN: Table<LifespanState, LifespanStep> = {
   'stopped':  {},
   'failed':   {}, // the server exits without serving; there is no shutdown
 };
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket, both directions in one table: the steps of the two sides have different names, and
+// each side's legal moves depend on what the other did (no send before the handshake is answered).
+
+export type WebSocketState =
+  | 'connecting' // the server has not yet handed the app 'websocket.connect'
+  | 'handshake' // connect received; the app owes accept, close or a denial response
+  | 'open' // accepted: messages both ways
+  | 'denying' // denial response started, more body to come
+  | 'closed' // the app closed (or finished its denial); only 'websocket.disconnect' may follow
+  | 'disconnected'; // the app has received 'websocket.disconnect': the connection is over, sends raise
+
+export type WebSocketStep =
+  | 'connect' | 'receive' | 'disconnect' // server to app
+  | 'accept' | 'send' | 'close' | 'response.start' | 'response.body' | 'response.body.last'; // app to server
+
+// prettier-ignore
+export const WEBSOCKET: Table<WebSocketState, WebSocketStep> = {
+  'connecting':   { connect: 'handshake' },
+  'handshake':    { accept: 'open', close: 'closed', 'response.start': 'denying', disconnect: 'disconnected' },
+  'open':         { send: 'open', close: 'closed', receive: 'open', disconnect: 'disconnected' },
+  'denying':      { 'response.body': 'denying', 'response.body.last': 'closed', disconnect: 'disconnected' },
+  'closed':       { disconnect: 'disconnected' },
+  // Every later receive() answers 'websocket.disconnect' again. A send now is no violation, as
+  // for HTTP: the server raises WebSocketDisconnect (ASGI 2.4), which the app may catch.
+  'disconnected': { disconnect: 'disconnected', accept: 'disconnected', send: 'disconnected', close: 'disconnected', 'response.start': 'disconnected', 'response.body': 'disconnected', 'response.body.last': 'disconnected' },
+};
+
+export function webSocketStep(message: WebSocketReceiveMessage | WebSocketSendMessage | { type: string }): WebSocketStep | undefined {
+  switch (message.type) {
+    case 'websocket.connect': return 'connect';
+    case 'websocket.receive': return 'receive';
+    case 'websocket.disconnect': return 'disconnect';
+    case 'websocket.accept': return 'accept';
+    case 'websocket.send': return 'send';
+    case 'websocket.close': return 'close';
+    case 'websocket.http.response.start': return 'response.start';
+    case 'websocket.http.response.body': return (message as { more_body?: boolean }).more_body === true ? 'response.body' : 'response.body.last';
+    default: return undefined;
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -282,5 +326,70 @@ export class LifespanStateMachine {
 
   receive(message: LifespanReceiveEvent): ProtocolError | null {
     return this.step('receive', message);
+  }
+}
+
+function describeWebSocketSend(state: WebSocketState, step: WebSocketStep | undefined, type: string): string {
+  const sent = `app sent '${type}'`;
+  switch (state) {
+    case 'connecting': return `${sent} before receiving 'websocket.connect'`;
+    case 'handshake': return step === 'response.body' || step === 'response.body.last'
+      ? `${sent} before 'websocket.http.response.start'`
+      : `${sent} before the handshake was answered; the first message must be 'websocket.accept', 'websocket.close' or 'websocket.http.response.start'`;
+    case 'open': return step === 'accept' ? `${sent} twice` : `${sent} after 'websocket.accept'; a denial response can only replace it`;
+    case 'denying': return `${sent} during the denial response; only 'websocket.http.response.body' may follow its start`;
+    case 'closed': return `${sent} after the connection was closed`;
+    case 'disconnected': return `${sent} out of order`; // every send is legal here
+  }
+}
+
+function describeWebSocketReceive(state: WebSocketState, type: string): string {
+  const sent = `server sent '${type}'`;
+  switch (state) {
+    case 'connecting': return `${sent} before 'websocket.connect'; every WebSocket scope begins with it`;
+    case 'handshake': return type === 'websocket.connect' ? `${sent} twice` : `${sent} before the app accepted the connection`;
+    case 'open': return `${sent} twice`;
+    case 'denying':
+    case 'closed': return `${sent} after the app closed or refused the connection; receive() must then return 'websocket.disconnect'`;
+    case 'disconnected': return `${sent} after 'websocket.disconnect'; every later receive() must return 'websocket.disconnect'`;
+  }
+}
+
+/**
+ * The order of one WebSocket connection, both directions. `send` and `receive` return the
+ * violation, or null after recording the step; the legal path allocates nothing.
+ */
+export class WebSocketStateMachine {
+  state: WebSocketState = 'connecting';
+
+  send(message: WebSocketSendMessage | { type: string }): ProtocolError | null {
+    const step = webSocketStep(message);
+    const next = step === undefined || step === 'connect' || step === 'receive' || step === 'disconnect' ? undefined : WEBSOCKET[this.state][step];
+    if (next === undefined) return orderError('send', message.type, describeWebSocketSend(this.state, step, message.type));
+    this.state = next;
+    return null;
+  }
+
+  receive(message: WebSocketReceiveMessage): ProtocolError | null {
+    const step = webSocketStep(message)!;
+    const next = WEBSOCKET[this.state][step];
+    if (next === undefined) return orderError('receive', message.type, describeWebSocketReceive(this.state, message.type));
+    this.state = next;
+    return null;
+  }
+
+  /** Whether the app may return now: it must have answered the handshake and finished any denial response. */
+  finish(): ProtocolError | null {
+    if (this.state === 'connecting' || this.state === 'handshake') {
+      return new ProtocolError("app returned without answering 'websocket.connect' (with 'websocket.accept', 'websocket.close' or a denial response)", {
+        direction: 'send', type: undefined, path: '', rule: 'incomplete-handshake',
+      });
+    }
+    if (this.state === 'denying') {
+      return new ProtocolError('app returned before its denial response was complete (no body with more_body: false)', {
+        direction: 'send', type: undefined, path: '', rule: 'incomplete-response',
+      });
+    }
+    return null;
   }
 }

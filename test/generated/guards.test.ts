@@ -116,8 +116,8 @@ test('the index maps every message and scope type to its guard, protocol and dir
     const entry = messageGuards.get(s.typeName!)!;
     expect(entry).toMatchObject({ type: s.typeName, protocol: s.asgi!.protocol, direction: s.asgi!.role, extension: s.asgi!.extension ?? null });
     expect(entry.is(wellFormed[s.title])).toBe(true);
-    expect(entry.is({ type: s.typeName, __proto__: null, body: 'not bytes', status: 'x', headers: 1, path: 1, links: 1, info: 1, file: 'x', message: 1 })).toBe(s.typeName!.endsWith('disconnect') || /lifespan\.(startup|shutdown)(\.complete)?$/.test(s.typeName!));
+    expect(entry.is({ type: s.typeName, __proto__: null, body: 'not bytes', status: 'x', headers: 1, path: 1, links: 1, info: 1, file: 'x', message: 1 })).toBe(s.typeName!.endsWith('disconnect') || /lifespan\.(startup|shutdown)(\.complete)?$|^websocket\.(connect|close)$/.test(s.typeName!));
   }
-  expect([...scopeGuards.keys()].sort()).toEqual(['http', 'lifespan']);
+  expect([...scopeGuards.keys()].sort()).toEqual(['http', 'lifespan', 'websocket']);
   expect(messageGuards.get('toString')).toBeUndefined();
 });

@@ -51,7 +51,7 @@ test('npm pack, npm install, import from plain Node ESM', () => {
   expect(JSON.parse(main.stdout)).toEqual({
     scope: true,
     bad: { path: '/status', rule: 'type', message: 'must be an integer', value: '200' },
-    types: 16,
+    types: 24, // 16 HTTP and lifespan messages, 8 WebSocket
     tested: 'in process',
     served: 'over a socket',
   });

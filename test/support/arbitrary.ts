@@ -41,7 +41,18 @@ function typed(type: string, schema: Schema): fc.Arbitrary<unknown> {
   }
 }
 
+/** An object schema with `oneOf` branches: the base with each branch's properties and required laid over it. */
+function branches(schema: Schema): fc.Arbitrary<unknown> {
+  const { oneOf, ...base } = schema;
+  return fc.oneof(...(oneOf as Schema[]).map((branch) => valid({
+    ...base,
+    properties: { ...(base.properties as Schema | undefined), ...(branch.properties as Schema | undefined) },
+    required: [...((base.required ?? []) as string[]), ...((branch.required ?? []) as string[])],
+  })));
+}
+
 export function valid(schema: Schema): fc.Arbitrary<unknown> {
+  if (Array.isArray(schema.oneOf) && schema.type === 'object') return branches(schema);
   if ('const' in schema) return fc.constant(schema.const);
   if (Array.isArray(schema.enum)) return fc.constantFrom(...(schema.enum as unknown[]));
   if (Array.isArray(schema.anyOf)) return fc.oneof(...(schema.anyOf as Schema[]).map(valid));

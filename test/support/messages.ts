@@ -46,4 +46,18 @@ export const wellFormed: Record<string, unknown> = {
   LifespanShutdownEvent: { type: 'lifespan.shutdown' },
   LifespanShutdownCompleteEvent: { type: 'lifespan.shutdown.complete' },
   LifespanShutdownFailedEvent: { type: 'lifespan.shutdown.failed', message: 'flush failed' },
+  WebSocketScope: {
+    type: 'websocket', asgi: { version: '3.0', spec_version: '2.5' }, http_version: '1.1', scheme: 'ws', path: '/chat',
+    raw_path: b('/chat'), query_string: b(''), root_path: '', headers: [[b('host'), b('example.org')]],
+    client: ['127.0.0.1', 50000], server: ['127.0.0.1', 8000], subprotocols: ['chat.v1'], state: {},
+    extensions: { 'websocket.http.response': {} },
+  },
+  WebSocketConnectEvent: { type: 'websocket.connect' },
+  WebSocketAcceptEvent: { type: 'websocket.accept', subprotocol: 'chat.v1', headers: [[b('x-room'), b('lobby')]] },
+  WebSocketReceiveEvent: { type: 'websocket.receive', text: 'hello', bytes: null },
+  WebSocketSendEvent: { type: 'websocket.send', bytes: b('hello') },
+  WebSocketDisconnectEvent: { type: 'websocket.disconnect', code: 1001, reason: 'going away' },
+  WebSocketCloseEvent: { type: 'websocket.close', code: 4000, reason: 'bye' },
+  WebSocketResponseStartEvent: { type: 'websocket.http.response.start', status: 401, headers: [[b('www-authenticate'), b('Bearer')]] },
+  WebSocketResponseBodyEvent: { type: 'websocket.http.response.body', body: b('no'), more_body: false },
 };

@@ -401,13 +401,13 @@ describe('scope', () => {
       seen.push([s, receive, send]);
     };
     const validated = validate(app, { enabled: true });
-    const ws = { type: 'websocket' } as unknown as Scope;
+    const ws = { type: 'webtransport' } as unknown as Scope;
     const server = fakeServer();
     await validated(ws, server.receive, server.send);
     await validated(ws, server.receive, server.send);
     expect(seen).toEqual([[ws, server.receive, server.send], [ws, server.receive, server.send]]);
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(warn.mock.calls[0]![0]).toContain("no schema for 'websocket' scopes");
+    expect(warn.mock.calls[0]![0]).toContain("no schema for 'webtransport' scopes");
     warn.mockRestore();
   });
 });
