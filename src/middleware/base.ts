@@ -40,7 +40,11 @@ export function baseHTTPMiddleware(app: ASGIApp, dispatch: Dispatch): ASGIApp {
 
     if (downstream.takes(response)) {
       // callNext's response, returned as it was: its messages are on their way by themselves.
-      await downstream.done;
+      try {
+        await downstream.running;
+      } catch {
+        // Recorded by the downstream's own run, which saw it first; passed() reports it.
+      }
       downstream.passed();
       return;
     }

@@ -30,7 +30,8 @@ async function* bodyOf(
 export class CallNextResponse extends StreamingResponse {
   // Sent by the middleware itself, never served on its own: no callable instance.
   protected static override callable = false;
-  declare private readonly downstream: Downstream;
+  /** The run this response comes from. */
+  declare readonly downstream: Downstream;
   declare readonly start: HTTPResponseStartEvent;
   declare readonly debug: HTTPResponseDebugEvent | undefined;
   constructor(start: HTTPResponseStartEvent, downstream: Downstream, debug: HTTPResponseDebugEvent | undefined) {

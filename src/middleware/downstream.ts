@@ -54,8 +54,13 @@ export class Downstream {
   private mode: Mode = STARTING;
   /** The channel, once dispatch has iterated the body. */
   private channel: Rendezvous<HTTPSendEvent> | undefined = undefined;
-  /** Settles when the downstream app has returned or thrown. */
+  /** Settles when the downstream app has returned or thrown, and that is recorded here. */
   done: Promise<void> | undefined = undefined;
+  /**
+   * The app's own promise, once it has started. The fast path waits on it rather than on `done`:
+   * one turn less, and `run` still records the end first (it waits on it from earlier).
+   */
+  running: Promise<void> | undefined = undefined;
   private ended = false;
   failed = false;
   error: unknown = undefined;
@@ -109,7 +114,9 @@ export class Downstream {
     // set in AsyncLocalStorage flows in, and what the app sets with enterWith stays there.
     await undefined;
     try {
-      await this.app(this.scope, this.receive, this.send);
+      const running = Promise.resolve(this.app(this.scope, this.receive, this.send));
+      this.running = running;
+      await running;
     } catch (error) {
       this.failed = true;
       this.error = error;
@@ -204,14 +211,21 @@ export class Downstream {
     if (response !== this.response || this.mode !== STARTED) return false;
     this.mode = FLUSHING;
     const start = this.response.startToSend();
-    const debug = this.debug;
-    const sent = debug === undefined ? this.outer(start) : this.outer(debug).then(() => this.outer(start));
-    if (sent === RESOLVED) this.flush();
-    else sent.then(() => this.flush(), (error: unknown) => this.sendFailed(error));
+    if (this.debug !== undefined) {
+      void this.outer(this.debug).then(() => this.startOut(this.outer(start)), (error: unknown) => this.startFailed(error));
+    } else {
+      this.startOut(this.outer(start));
+    }
     return true;
   }
 
-  /** The start is out: pass on the message that waited, and open the way for the rest. */
+  /** The start is on its way: once the client has it, the waiting message follows, and the rest pass straight. */
+  private startOut(sent: Promise<void>): void {
+    // A middleware above took it at once: no turn to wait for.
+    if (sent === RESOLVED) this.flush();
+    else sent.then(() => this.flush(), (error: unknown) => this.startFailed(error));
+  }
+
   private flush(): void {
     if (this.mode !== FLUSHING) return;
     this.mode = PASSING;
@@ -224,20 +238,26 @@ export class Downstream {
     this.pass(held).then(release, reject);
   }
 
+  /** The client did not take the start: the middleware fails with why, and the downstream is let go. */
+  private startFailed(error: unknown): void {
+    this.relayFailure(error);
+    this.responseDone();
+  }
+
   /**
-   * A message on the fast path. The downstream gets the client's own promise, so stacked
-   * middlewares add no hop per message; a failure is also noted here, for the middleware's caller.
+   * A message on the fast path. The downstream gets the client's own promise, so that stacked
+   * middlewares add no turn per message, and a failed send reaches the downstream as it would
+   * without the middleware.
    */
   private pass(message: HTTPSendEvent): Promise<void> {
+    if (!isLastMessage(message, this.trailers)) return this.outer(message);
+    this.completed = true;
+    this.mode = CLOSED;
     const sent = this.outer(message);
-    if (isLastMessage(message, this.trailers)) {
-      this.completed = true;
-      this.mode = CLOSED;
-      if (this.response!.background !== undefined) return this.thenBackground(sent);
-      sent.then(() => this.responseDone(), (error: unknown) => this.sendFailed(error));
-    } else if (sent !== RESOLVED) {
-      sent.then(undefined, (error: unknown) => this.sendFailed(error));
-    }
+    if (this.response!.background !== undefined) return this.thenBackground(sent);
+    // The response is handed over whole: whatever the downstream waits for now, it is told the
+    // client is gone, as a server tells an app once its response is complete.
+    this.responseDone();
     return sent;
   }
 
@@ -245,11 +265,6 @@ export class Downstream {
   private async thenBackground(sent: Promise<void>): Promise<void> {
     try {
       await sent;
-    } catch (error) {
-      this.sendFailed(error);
-      throw error;
-    }
-    try {
       await this.response!.runBackgroundTasks();
     } catch (error) {
       this.relayFailure(error);
@@ -261,11 +276,6 @@ export class Downstream {
     if (this.relayFailed) return;
     this.relayFailed = true;
     this.relayError = error;
-  }
-
-  private sendFailed(error: unknown): void {
-    this.relayFailure(error);
-    this.responseDone();
   }
 
   private readonly receive: Receive = () => {
