@@ -34,6 +34,9 @@ import { NOTHING, Rendezvous } from './rendezvous.js';
  */
 const RESOLVED: Promise<void> = Promise.resolve();
 const ignore = (): void => {};
+/** Marks a Downstream's send, so that a middleware below knows it faces another middleware. */
+const PASSES_ON: unique symbol = Symbol('baseHTTPMiddleware send');
+type MarkedSend = Send & { [PASSES_ON]?: true };
 
 // Where the downstream's messages go (`Downstream.mode`).
 /** callNext is waiting for `http.response.start`. */
@@ -90,13 +93,20 @@ export class Downstream {
   private heldRelease: (() => void) | undefined = undefined;
   private heldReject: ((error: unknown) => void) | undefined = undefined;
 
+  /** `outer` is the send of another middleware's Downstream, which deals with a refused send itself. */
+  private readonly outerPasses: boolean;
+  private refusedFn: ((error: unknown) => void) | undefined = undefined;
+
   constructor(
     private readonly app: ASGIApp,
     private readonly scope: HTTPScope,
     private readonly request: CachedRequest,
     /** The middleware's own send, to its client. */
     private readonly outer: Send,
-  ) {}
+  ) {
+    (this.send as MarkedSend)[PASSES_ON] = true;
+    this.outerPasses = (outer as MarkedSend)[PASSES_ON] === true;
+  }
 
   /** Starts the app; resolves to its response once it has sent `http.response.start`. */
   readonly callNext = (_request: Request): Promise<Response> => {
@@ -212,7 +222,7 @@ export class Downstream {
     this.mode = FLUSHING;
     const start = this.response.startToSend();
     if (this.debug !== undefined) {
-      void this.outer(this.debug).then(() => this.startOut(this.outer(start)), (error: unknown) => this.startFailed(error));
+      void this.outer(this.debug).then(() => this.startOut(this.outer(start)), (error: unknown) => this.sendFailed(error));
     } else {
       this.startOut(this.outer(start));
     }
@@ -223,7 +233,7 @@ export class Downstream {
   private startOut(sent: Promise<void>): void {
     // A middleware above took it at once: no turn to wait for.
     if (sent === RESOLVED) this.flush();
-    else sent.then(() => this.flush(), (error: unknown) => this.startFailed(error));
+    else sent.then(() => this.flush(), (error: unknown) => this.sendFailed(error));
   }
 
   private flush(): void {
@@ -238,27 +248,29 @@ export class Downstream {
     this.pass(held).then(release, reject);
   }
 
-  /** The client did not take the start: the middleware fails with why, and the downstream is let go. */
-  private startFailed(error: unknown): void {
+  /** The client did not take a message: the middleware fails with why, and the downstream is let go. */
+  private sendFailed(error: unknown): void {
     this.relayFailure(error);
     this.responseDone();
   }
 
   /**
-   * A message on the fast path. The downstream gets the client's own promise, so that stacked
-   * middlewares add no turn per message, and a failed send reaches the downstream as it would
-   * without the middleware.
+   * A message on the fast path. Below another middleware's fast path, the downstream gets that
+   * one's promise as it is, so stacked middlewares add no turn per message. Facing the server,
+   * a send the client refuses resolves quietly instead, and from then on the downstream is told
+   * the client is gone: the same as when the response goes through the channel.
    */
   private pass(message: HTTPSendEvent): Promise<void> {
-    if (!isLastMessage(message, this.trailers)) return this.outer(message);
-    this.completed = true;
-    this.mode = CLOSED;
     const sent = this.outer(message);
-    if (this.response!.background !== undefined) return this.thenBackground(sent);
-    // The response is handed over whole: whatever the downstream waits for now, it is told the
-    // client is gone, as a server tells an app once its response is complete.
-    this.responseDone();
-    return sent;
+    if (isLastMessage(message, this.trailers)) {
+      this.completed = true;
+      this.mode = CLOSED;
+      if (this.response!.background !== undefined) return this.thenBackground(sent);
+      // The response is handed over whole: whatever the downstream waits for now, it is told the
+      // client is gone, as a server tells an app once its response is complete.
+      this.responseDone();
+    }
+    return this.outerPasses ? sent : sent.then(undefined, (this.refusedFn ??= (error: unknown) => this.sendFailed(error)));
   }
 
   /** The last message is out: run the tasks dispatch attached, and only then release the downstream. */

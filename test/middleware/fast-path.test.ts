@@ -97,3 +97,35 @@ test('iterating the body moves to the channel (so the counter does count)', asyn
   expect(channels).toBe(1);
   expect(text((sent.at(-1) as { body: Uint8Array }).body)).toBe('READ ME');
 });
+
+describe('a send the client refuses, on the fast path', () => {
+  test.each([1, 3])('%i deep: the app\'s send resolves quietly, it is told the client is gone, and the middleware fails with the error', async (depth) => {
+    const refused = new Error('client gone');
+    const seen: string[] = [];
+    const endpoint: ASGIApp = async (_s, receive, send) => {
+      await send({ type: 'http.response.start', status: 200, headers: [] });
+      try {
+        await send({ type: 'http.response.body', body: b('1'), more_body: true });
+        seen.push('send resolved');
+      } catch {
+        seen.push('send rejected');
+      }
+      await send({ type: 'http.response.body', body: b('2'), more_body: true });
+      seen.push((await receive()).type);
+    };
+    let app = endpoint;
+    for (let i = 0; i < depth; i++) app = baseHTTPMiddleware(app, setsHeader);
+    const server = fakeServer([request], 'never');
+    const delivered: ASGISendEvent[] = [];
+    server.send = (message) => {
+      if (message.type === 'http.response.body') return Promise.reject(refused);
+      delivered.push(message);
+      return Promise.resolve();
+    };
+    const before = Rendezvous.constructed;
+    await expect(within(3000, app(httpScope() as Scope, server.receive, server.send), 'the middleware')).rejects.toBe(refused);
+    expect(seen).toEqual(['send resolved', 'http.disconnect']);
+    expect(delivered.map((m) => m.type)).toEqual(['http.response.start']);
+    expect(Rendezvous.constructed - before).toBe(0);
+  });
+});
