@@ -218,7 +218,9 @@ export class Downstream {
    * fast path and this returns true; otherwise the caller sends it.
    */
   takes(response: Response): boolean {
-    if (response !== this.response || this.mode !== STARTED) return false;
+    // Background tasks go the channel's way: they run in the middleware's own async context after
+    // the last message, where AsyncLocalStorage values the app set cannot reach them.
+    if (response !== this.response || this.mode !== STARTED || response.background !== undefined) return false;
     this.mode = FLUSHING;
     const start = this.response.startToSend();
     if (this.debug !== undefined) {
@@ -273,7 +275,10 @@ export class Downstream {
     return this.outerPasses ? sent : sent.then(undefined, (this.refusedFn ??= (error: unknown) => this.sendFailed(error)));
   }
 
-  /** The last message is out: run the tasks dispatch attached, and only then release the downstream. */
+  /**
+   * The last message is out: run the tasks dispatch attached (after it returned the response, or
+   * they would have sent it the channel's way), and only then release the downstream.
+   */
   private async thenBackground(sent: Promise<void>): Promise<void> {
     try {
       await sent;

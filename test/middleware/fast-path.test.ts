@@ -129,3 +129,25 @@ describe('a send the client refuses, on the fast path', () => {
     expect(Rendezvous.constructed - before).toBe(0);
   });
 });
+
+test('background tasks of dispatch run in its async context, not the app\'s', async () => {
+  const { AsyncLocalStorage } = await import('node:async_hooks');
+  const context = new AsyncLocalStorage<string>();
+  let seenByTask: string | undefined = 'not run';
+  const endpoint: ASGIApp = async (_s, _r, send) => {
+    context.enterWith('set by the app');
+    await send({ type: 'http.response.start', status: 200, headers: [] });
+    await sleep(5); // the last message comes once the response is on its way
+    await send({ type: 'http.response.body', body: b('ok') });
+  };
+  const app = baseHTTPMiddleware(endpoint, async (req, callNext) => {
+    const response = await callNext(req);
+    response.background = () => {
+      seenByTask = context.getStore();
+    };
+    return response;
+  });
+  const server = fakeServer([request], 'never');
+  await context.run('outer', () => within(3000, app(httpScope() as Scope, server.receive, server.send), 'the middleware'));
+  expect(seenByTask).toBe('outer');
+});
