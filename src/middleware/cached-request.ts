@@ -27,8 +27,8 @@ export class CachedRequest extends Request {
 
   /**
    * The downstream's next message when it is known without asking the client (the body dispatch
-   * read, or a disconnect already seen), else undefined. Answering these without a promise is
-   * what lets a body-reading dispatch cost little more than a wrapper that replays the body.
+   * read, or a disconnect already seen), else undefined. Answered at once, with no async frame
+   * and no race against the response being sent: most of what a body-reading dispatch costs.
    */
   replayNow(): ASGIReceiveEvent | undefined {
     // Told already: say it again, without asking the client.

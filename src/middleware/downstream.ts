@@ -4,9 +4,10 @@
  * Its messages take one of two roads. The fast one serves what most dispatches do, return the
  * response from callNext with its headers or status changed or not: the downstream's start
  * waits (as a value) until dispatch has returned, then goes out rewritten, and every later
- * message goes straight to the client through the middleware's own `send`, adding no promise
- * of its own. The channel is built only when dispatch iterates the body: from then on the
- * downstream's messages go into a Rendezvous that the response pulls from.
+ * message goes straight on through the middleware's own `send` (under another middleware, with
+ * no promise of its own). The channel is built only when dispatch iterates the body or attaches
+ * background tasks: from then on the downstream's messages go into a Rendezvous that the
+ * response pulls from.
  *
  * Whichever road, the downstream is never abandoned: once the response is sent (or never will
  * be), its `receive()` answers `http.disconnect` and its `send()` returns at once, so it runs to
