@@ -9,6 +9,7 @@ import {
   baseHTTPMiddleware,
   type ASGIApp,
   type ASGIReceiveEvent,
+  type ASGISendEvent,
   type HTTPResponseBodyEvent,
   type HTTPResponseStartEvent,
   type Scope,
@@ -84,6 +85,47 @@ const baseReadsBody = (app: ASGIApp): ASGIApp => baseHTTPMiddleware(app, async (
   await req.body();
   return callNext(req);
 });
+/**
+ * The floor under any callNext middleware, for scale: an async dispatch that awaits a promise the
+ * app's start settles, the app started a turn later (so that AsyncLocalStorage stays apart), the
+ * start sent once dispatch has returned, the first body chunk held meanwhile. No Request, no
+ * Response, no header map: only the promises and turns that callNext's contract implies.
+ */
+const bareCallNextShape = (app: ASGIApp): ASGIApp => async (s, r, send) => {
+  let resolveStart!: (start: HTTPResponseStartEvent) => void;
+  let start: HTTPResponseStartEvent | undefined;
+  let held: ((value: undefined) => void) | undefined;
+  let heldMessage: ASGISendEvent | undefined;
+  let passing = false;
+  const started = new Promise<HTTPResponseStartEvent>((resolve) => (resolveStart = resolve));
+  const downstreamSend: Send = (message) => {
+    if (passing) return send(message);
+    if (start === undefined) {
+      start = message as HTTPResponseStartEvent;
+      resolveStart(start);
+      return Promise.resolve();
+    }
+    heldMessage = message;
+    return new Promise((resolve) => (held = resolve));
+  };
+  let running: Promise<void> | undefined;
+  const dispatch = async (callNext: () => Promise<HTTPResponseStartEvent>) => {
+    const response = await callNext();
+    return { ...response, headers: [...(response.headers ?? []), HEADER] };
+  };
+  const response = await dispatch(() => {
+    void Promise.resolve().then(() => (running = app(s, r, downstreamSend)));
+    return started;
+  });
+  await send(response);
+  passing = true;
+  if (heldMessage !== undefined) {
+    await send(heldMessage);
+    held!(undefined);
+  }
+  await running;
+};
+
 const stack = (wrap: (app: ASGIApp) => ASGIApp, depth: number) => (app: ASGIApp): ASGIApp => {
   for (let i = 0; i < depth; i++) app = wrap(app);
   return app;
@@ -94,6 +136,7 @@ const variants: [string, (app: ASGIApp) => ASGIApp][] = [
   ['pure ASGI pass-through', passThrough],
   ['pure ASGI, sets a header', pureSetsHeader],
   ['baseHTTPMiddleware, sets a header', baseSetsHeader],
+  ['floor: the bare callNext shape', bareCallNextShape],
 ];
 
 const requests = (app: ASGIApp) => async (n: number) => {
@@ -152,6 +195,7 @@ const bodyPure = get(perBody, 'pure ASGI, reads the body and replays it');
 const bodyBase = get(perBody, 'baseHTTPMiddleware, reads the body');
 console.log('\nratios (same run; target: at most 2x, stretch 1.5x)');
 console.log(`  sets a header:     baseHTTPMiddleware ${(base / pureHeader).toFixed(2)}x the pure wrapper (${(base / pure).toFixed(2)}x the pure pass-through)`);
+console.log(`                     the bare callNext shape alone: ${(get(perRequest, 'floor: the bare callNext shape') / pureHeader).toFixed(2)}x the pure wrapper`);
 console.log(`  ten stacked:       baseHTTPMiddleware ${(tenBase / tenPure).toFixed(2)}x the pure wrappers`);
 console.log(`  reads the body:    baseHTTPMiddleware ${(bodyBase / bodyPure).toFixed(2)}x the pure wrapper`);
 console.log(`added over the app alone: baseHTTPMiddleware ${(base - alone).toFixed(0)} ns, pure header-setting wrapper ${(pureHeader - alone).toFixed(0)} ns`);
