@@ -1,7 +1,10 @@
 /**
  * Load tests over loopback, side by side: every server runs in its own process (on core 0 where
  * taskset exists), autocannon runs here (on core 1), the servers take turns in interleaved rounds,
- * and each figure is the median of the rounds, also as a ratio to a baseline in the same round.
+ * and each figure is the median of the rounds, also as a ratio to a baseline in the same round,
+ * with the spread of that ratio across rounds. Beside requests per second, each sample has the
+ * server's CPU time per request, which the server process measures itself (it answers `cpu` on
+ * stdin, see cpu-report.ts): on a shared machine it is steadier than throughput.
  */
 import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -27,11 +30,15 @@ export interface Sample {
   p99: number;
   mbps: number;
   errors: number;
+  /** The server's CPU time per request answered, in µs. */
+  cpuPerRequest: number;
 }
 
 export interface Running {
   target: Target;
   url: string;
+  /** The server process's CPU time so far, in µs, as it measures it. */
+  cpu(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -50,39 +57,66 @@ export function pinSelf(): void {
   if (hasTaskset && twoCores) spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
 }
 
-/** Starts a server that prints `listening <url>` once it is ready. */
+/** Starts a server that prints `listening <url>` once it is ready and answers `cpu` lines on stdin. */
 export function start(target: Target, timeoutMs = 30_000): Promise<Running> {
   const [command, args] = hasTaskset && twoCores ? ['taskset', ['-c', '0', target.command, ...target.args]] : [target.command, target.args];
   const child: ChildProcess = spawn(command as string, args as string[], {
     cwd: target.cwd,
     env: { ...process.env, NODE_ENV: 'production', ...target.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';
+  let pending = '';
+  let listening: ((url: string) => void) | undefined;
+  const cpuWaiters: ((micros: number) => void)[] = [];
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    pending += chunk;
+    for (let end = pending.indexOf('\n'); end !== -1; end = pending.indexOf('\n')) {
+      const line = pending.slice(0, end);
+      pending = pending.slice(end + 1);
+      const cpu = /^cpu (\d+)$/.exec(line.trim());
+      if (cpu) {
+        cpuWaiters.shift()?.(Number(cpu[1]));
+        continue;
+      }
+      output += `${line}\n`;
+      const match = /listening (http:\/\/\S+)/.exec(line);
+      if (match) listening?.(match[1]!);
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // A server that stops reading its stdin (it exited) must not break the runner.
+  child.stdin!.on('error', () => {});
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${target.name} did not start within ${timeoutMs} ms:\n${output}`));
     }, timeoutMs);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening (http:\/\/\S+)/.exec(output);
-      if (!match) return;
+    listening = (url) => {
+      listening = undefined;
       clearTimeout(timer);
-      child.stdout!.off('data', onData);
       resolve({
         target,
-        url: match[1]!,
+        url,
+        cpu: () => new Promise((answer, fail) => {
+          const timeout = setTimeout(() => fail(new Error(`${target.name} did not answer 'cpu' within 5 s`)), 5000);
+          cpuWaiters.push((micros) => {
+            clearTimeout(timeout);
+            answer(micros);
+          });
+          child.stdin!.write('cpu\n');
+        }),
         stop: () => new Promise((done) => {
           if (child.exitCode !== null) return done();
           child.once('exit', () => done());
+          // Closing stdin lets a server whose stdin listener is all that is left exit by itself.
+          child.stdin!.end();
           child.kill('SIGTERM');
           setTimeout(() => child.kill('SIGKILL'), 5000).unref();
         }),
       });
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`${target.name} exited (code ${String(code)}) before listening:\n${output}`));
@@ -90,13 +124,17 @@ export function start(target: Target, timeoutMs = 30_000): Promise<Running> {
   });
 }
 
-export async function load(url: string, seconds: number, connections: number): Promise<Sample> {
-  const result = await autocannon({ url, connections, duration: seconds, pipelining: 1 });
+/** One sample: autocannon against `server` for `seconds`, and the server's CPU time over it. */
+export async function load(server: Running, path: string, seconds: number, connections: number): Promise<Sample> {
+  const before = await server.cpu();
+  const result = await autocannon({ url: server.url + path, connections, duration: seconds, pipelining: 1 });
+  const after = await server.cpu();
   return {
     rps: result.requests.average,
     p99: result.latency.p99,
     mbps: result.throughput.average / 1024 / 1024,
     errors: result.errors + result.timeouts + result.non2xx,
+    cpuPerRequest: result.requests.total > 0 ? (after - before) / result.requests.total : NaN,
   };
 }
 
@@ -114,6 +152,13 @@ export interface Figure {
   mbps: number;
   /** Median over rounds of this target's figure divided by the baseline's in the same round. */
   ratio: number;
+  /** The lowest and highest of those per-round ratios. */
+  ratioSpread: [number, number];
+  /** Median CPU time per request in the server, µs. */
+  cpuPerRequest: number;
+  /** Median over rounds of CPU per request divided by the baseline's in the same round, and its spread. */
+  cpuRatio: number;
+  cpuRatioSpread: [number, number];
   errors: number;
 }
 
@@ -135,16 +180,16 @@ export async function compare(running: Running[], scenarios: Scenario[], options
   const samples = new Map<string, Sample[]>();
   const key = (t: string, s: string) => `${t}\u0000${s}`;
   for (const scenario of scenarios) {
-    for (const server of running) await load(server.url + scenario.path, options.warmupSeconds, options.connections);
+    for (const server of running) await load(server, scenario.path, options.warmupSeconds, options.connections);
   }
   for (let round = 0; round < options.rounds; round++) {
     for (const scenario of scenarios) {
       for (let i = 0; i < running.length; i++) {
         const server = running[(i + round) % running.length]!;
-        const sample = await load(server.url + scenario.path, options.seconds, options.connections);
+        const sample = await load(server, scenario.path, options.seconds, options.connections);
         const k = key(server.target.name, scenario.name);
         samples.set(k, [...(samples.get(k) ?? []), sample]);
-        options.onProgress?.(`round ${round + 1}/${options.rounds} ${scenario.name.padEnd(10)} ${server.target.name.padEnd(40)} ${sample.rps.toFixed(0).padStart(7)} req/s  p99 ${String(sample.p99).padStart(4)} ms  ${sample.mbps.toFixed(1).padStart(7)} MB/s`);
+        options.onProgress?.(`round ${round + 1}/${options.rounds} ${scenario.name.padEnd(10)} ${server.target.name.padEnd(40)} ${sample.rps.toFixed(0).padStart(7)} req/s  p99 ${String(sample.p99).padStart(4)} ms  ${sample.mbps.toFixed(1).padStart(7)} MB/s  ${sample.cpuPerRequest.toFixed(1).padStart(7)} µs CPU/req`);
       }
     }
   }
@@ -154,13 +199,19 @@ export async function compare(running: Running[], scenarios: Scenario[], options
     for (const server of running) {
       const own = samples.get(key(server.target.name, scenario.name))!;
       const value = (s: Sample) => (scenario.measure === 'throughput' ? s.mbps : s.rps);
+      const ratios = own.map((s, round) => value(s) / value(base[round]!));
+      const cpuRatios = own.map((s, round) => s.cpuPerRequest / base[round]!.cpuPerRequest);
       figures.push({
         target: server.target.name,
         scenario: scenario.name,
         rps: median(own.map((s) => s.rps)),
         p99: median(own.map((s) => s.p99)),
         mbps: median(own.map((s) => s.mbps)),
-        ratio: median(own.map((s, round) => value(s) / value(base[round]!))),
+        ratio: median(ratios),
+        ratioSpread: [Math.min(...ratios), Math.max(...ratios)],
+        cpuPerRequest: median(own.map((s) => s.cpuPerRequest)),
+        cpuRatio: median(cpuRatios),
+        cpuRatioSpread: [Math.min(...cpuRatios), Math.max(...cpuRatios)],
         errors: own.reduce((n, s) => n + s.errors, 0),
       });
     }
@@ -168,13 +219,18 @@ export async function compare(running: Running[], scenarios: Scenario[], options
   return figures;
 }
 
-export function table(figures: Figure[], scenario: Scenario): string {
+const spread = ([low, high]: [number, number]) => `${low.toFixed(2)}–${high.toFixed(2)}`;
+
+/** A markdown table of one scenario: the figures, and both ratios to the baseline with their spread across rounds. */
+export function table(figures: Figure[], scenario: Scenario, baseline = 'node:http'): string {
   const rows = figures.filter((f) => f.scenario === scenario.name);
+  const cpuHead = `CPU µs/request | CPU ratio to ${baseline} | CPU spread`;
   const head = scenario.measure === 'throughput'
-    ? '| server | MB/s | ratio to node:http | errors |\n| --- | ---: | ---: | ---: |'
-    : '| server | req/s | p99 (ms) | ratio to node:http | errors |\n| --- | ---: | ---: | ---: | ---: |';
+    ? `| server | MB/s | ratio to ${baseline} | spread | ${cpuHead} | errors |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`
+    : `| server | req/s | p99 (ms) | ratio to ${baseline} | spread | ${cpuHead} | errors |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`;
+  const cpu = (f: Figure) => `${f.cpuPerRequest.toFixed(1)} | ${f.cpuRatio.toFixed(2)} | ${spread(f.cpuRatioSpread)}`;
   const lines = rows.map((f) => scenario.measure === 'throughput'
-    ? `| ${f.target} | ${f.mbps.toFixed(1)} | ${f.ratio.toFixed(2)} | ${f.errors} |`
-    : `| ${f.target} | ${f.rps.toFixed(0)} | ${f.p99} | ${f.ratio.toFixed(2)} | ${f.errors} |`);
+    ? `| ${f.target} | ${f.mbps.toFixed(1)} | ${f.ratio.toFixed(2)} | ${spread(f.ratioSpread)} | ${cpu(f)} | ${f.errors} |`
+    : `| ${f.target} | ${f.rps.toFixed(0)} | ${f.p99} | ${f.ratio.toFixed(2)} | ${spread(f.ratioSpread)} | ${cpu(f)} | ${f.errors} |`);
   return [head, ...lines].join('\n');
 }

@@ -1,7 +1,7 @@
 /** Runs every emitter over a schema folder and returns the files to write, by name. */
 import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { emitGuards, emitIndex, emitValidators } from './guards.js';
+import { emitGuards, emitIndex, emitPredicateModule, emitValidators } from './guards.js';
 import { generatedHeader } from './header.js';
 import { packageRoot } from './package-root.js';
 import { loadSchemas } from './schemas.js';
@@ -27,8 +27,10 @@ export async function generate({ schemaDir, displaySchemaDir, command }: Generat
   const files = new Map<string, string>();
   files.set('types.ts', header + (await emitTypes({ own, library, libraryImport: 'tsgi' })));
   files.set('validators.ts', header + emitValidators(own, library));
+  const predicates = emitPredicateModule(own, library);
+  files.set('predicates.ts', header + predicates.code);
   files.set('explain.ts', generatedHeader(['codegen/templates/explain.ts (copied as is)'], command) + template);
-  files.set('guards.ts', emitGuards(own, header));
+  files.set('guards.ts', emitGuards(own, header, predicates.compiled));
   files.set('index.ts', emitIndex(own, header));
   return files;
 }

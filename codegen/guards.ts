@@ -7,6 +7,7 @@ import ajvModule from 'ajv';
 import standaloneModule from 'ajv/dist/standalone/index.js';
 import { Project, VariableDeclarationKind, type SourceFile } from 'ts-morph';
 import { AJV_OPTIONS, addTsgiVocabulary } from './keywords.js';
+import { emitPredicates } from './predicates.js';
 import type { SchemaFile } from './schemas.js';
 
 // ajv ships CommonJS with a `default` export that ESM sees one level down.
@@ -14,6 +15,18 @@ const Ajv = ajvModule.default;
 const standaloneCode = standaloneModule.default;
 
 const validatorName = (s: SchemaFile) => `validate${s.title}`;
+const predicateName = (s: SchemaFile) => `matches${s.title}`;
+
+/**
+ * The plain predicates behind the `isX` guards (predicates.ts), and which schemas have one; a
+ * schema without one keeps ajv's validator as its guard.
+ */
+export function emitPredicateModule(own: readonly SchemaFile[], library: readonly SchemaFile[]): { code: string; compiled: ReadonlySet<string> } {
+  const byId = new Map<string, SchemaFile>();
+  for (const s of [...library, ...own]) byId.set(s.id, s);
+  const { code, compiled } = emitPredicates(own.map((s) => ({ name: predicateName(s), schema: inlineRefs(s.schema, s.id, byId, [s.id]) })));
+  return { code, compiled: new Set(own.filter((s) => compiled.has(predicateName(s))).map((s) => s.id)) };
+}
 
 const SIGNATURE = /^function (validate\d+)\(data, \{instancePath="", parentData, parentDataProperty, rootData=data\}=\{\}\)\{$/gm;
 const SUCCESS_EXIT = /^(validate\d+)\.errors = vErrors;\nreturn errors === 0;\n\}$/gm;
@@ -114,19 +127,22 @@ function print(file: SourceFile, header: string): string {
   return header + file.getFullText();
 }
 
-export function emitGuards(own: readonly SchemaFile[], header: string): string {
+export function emitGuards(own: readonly SchemaFile[], header: string, predicates: ReadonlySet<string> = new Set()): string {
   const file = newFile('guards.ts');
   file.addImportDeclaration({ moduleSpecifier: './explain.js', namedImports: ['explainFailure', 'type GuardFailure'] });
+  const withPredicate = own.filter((s) => predicates.has(s.id));
+  if (withPredicate.length > 0) file.addImportDeclaration({ moduleSpecifier: './predicates.js', namedImports: withPredicate.map(predicateName) });
   file.addImportDeclaration({ isTypeOnly: true, moduleSpecifier: './types.js', namedImports: own.map((s) => s.title) });
   file.addImportDeclaration({ moduleSpecifier: './validators.js', namedImports: own.map(validatorName) });
   for (const s of own) {
     const v = validatorName(s);
-    // The guard is ajv's function itself: no wrapper call on the hot path.
+    // The guard is the predicate (else ajv's function) itself: no wrapper call on the hot path.
+    const guard = predicates.has(s.id) ? predicateName(s) : v;
     file.addVariableStatement({
       isExported: true,
       declarationKind: VariableDeclarationKind.Const,
       docs: [`True when \`value\` is a well-formed \`${s.title}\`. ${docOf(s)}`],
-      declarations: [{ name: `is${s.title}`, type: `(value: unknown) => value is ${s.title}`, initializer: `${v} as (value: unknown) => value is ${s.title}` }],
+      declarations: [{ name: `is${s.title}`, type: `(value: unknown) => value is ${s.title}`, initializer: `${guard} as (value: unknown) => value is ${s.title}` }],
     });
     file.addFunction({
       isExported: true,

@@ -36,11 +36,12 @@
  *   schema/websocket/send.json
  */
 import { explainFailure, type GuardFailure } from "./explain.js";
+import { matchesASGIVersions, matchesBytes, matchesHeader, matchesHeaders, matchesHTTPDisconnectEvent, matchesHTTPRequestEvent, matchesHTTPResponseBodyEvent, matchesHTTPResponseDebugEvent, matchesHTTPResponseEarlyHintEvent, matchesHTTPResponsePathsendEvent, matchesHTTPServerPushEvent, matchesHTTPResponseStartEvent, matchesHTTPResponseTrailersEvent, matchesHTTPResponseZeroCopySendEvent, matchesHTTPScope, matchesTLSExtension, matchesLifespanScope, matchesLifespanShutdownCompleteEvent, matchesLifespanShutdownFailedEvent, matchesLifespanShutdownEvent, matchesLifespanStartupCompleteEvent, matchesLifespanStartupFailedEvent, matchesLifespanStartupEvent, matchesWebSocketAcceptEvent, matchesWebSocketCloseEvent, matchesWebSocketConnectEvent, matchesWebSocketDisconnectEvent, matchesWebSocketResponseBodyEvent, matchesWebSocketResponseStartEvent, matchesWebSocketScope } from "./predicates.js";
 import type { ASGIVersions, Bytes, Header, Headers, HTTPDisconnectEvent, HTTPRequestEvent, HTTPResponseBodyEvent, HTTPResponseDebugEvent, HTTPResponseEarlyHintEvent, HTTPResponsePathsendEvent, HTTPServerPushEvent, HTTPResponseStartEvent, HTTPResponseTrailersEvent, HTTPResponseZeroCopySendEvent, HTTPScope, TLSExtension, LifespanScope, LifespanShutdownCompleteEvent, LifespanShutdownFailedEvent, LifespanShutdownEvent, LifespanStartupCompleteEvent, LifespanStartupFailedEvent, LifespanStartupEvent, WebSocketAcceptEvent, WebSocketCloseEvent, WebSocketConnectEvent, WebSocketDisconnectEvent, WebSocketResponseBodyEvent, WebSocketResponseStartEvent, WebSocketReceiveEvent, WebSocketScope, WebSocketSendEvent } from "./types.js";
 import { validateASGIVersions, validateBytes, validateHeader, validateHeaders, validateHTTPDisconnectEvent, validateHTTPRequestEvent, validateHTTPResponseBodyEvent, validateHTTPResponseDebugEvent, validateHTTPResponseEarlyHintEvent, validateHTTPResponsePathsendEvent, validateHTTPServerPushEvent, validateHTTPResponseStartEvent, validateHTTPResponseTrailersEvent, validateHTTPResponseZeroCopySendEvent, validateHTTPScope, validateTLSExtension, validateLifespanScope, validateLifespanShutdownCompleteEvent, validateLifespanShutdownFailedEvent, validateLifespanShutdownEvent, validateLifespanStartupCompleteEvent, validateLifespanStartupFailedEvent, validateLifespanStartupEvent, validateWebSocketAcceptEvent, validateWebSocketCloseEvent, validateWebSocketConnectEvent, validateWebSocketDisconnectEvent, validateWebSocketResponseBodyEvent, validateWebSocketResponseStartEvent, validateWebSocketReceiveEvent, validateWebSocketScope, validateWebSocketSendEvent } from "./validators.js";
 
 /** True when `value` is a well-formed `ASGIVersions`. The `asgi` key of every scope: which ASGI interface version the server speaks, and which version of the protocol spec it implements. */
-export const isASGIVersions: (value: unknown) => value is ASGIVersions = validateASGIVersions as (value: unknown) => value is ASGIVersions;
+export const isASGIVersions: (value: unknown) => value is ASGIVersions = matchesASGIVersions as (value: unknown) => value is ASGIVersions;
 
 /** Why `value` is not a well-formed `ASGIVersions`, or null when it is one. */
 export function explainASGIVersions(value: unknown): GuardFailure | null {
@@ -48,7 +49,7 @@ export function explainASGIVersions(value: unknown): GuardFailure | null {
 }
 
 /** True when `value` is a well-formed `Bytes`. A byte string. ASGI's Python `bytes` become a `Uint8Array`; a Node `Buffer` is one. */
-export const isBytes: (value: unknown) => value is Bytes = validateBytes as (value: unknown) => value is Bytes;
+export const isBytes: (value: unknown) => value is Bytes = matchesBytes as (value: unknown) => value is Bytes;
 
 /** Why `value` is not a well-formed `Bytes`, or null when it is one. */
 export function explainBytes(value: unknown): GuardFailure | null {
@@ -56,7 +57,7 @@ export function explainBytes(value: unknown): GuardFailure | null {
 }
 
 /** True when `value` is a well-formed `Header`. One header field as a `[name, value]` pair of byte strings. Exactly two items. */
-export const isHeader: (value: unknown) => value is Header = validateHeader as (value: unknown) => value is Header;
+export const isHeader: (value: unknown) => value is Header = matchesHeader as (value: unknown) => value is Header;
 
 /** Why `value` is not a well-formed `Header`, or null when it is one. */
 export function explainHeader(value: unknown): GuardFailure | null {
@@ -64,7 +65,7 @@ export function explainHeader(value: unknown): GuardFailure | null {
 }
 
 /** True when `value` is a well-formed `Headers`. Header fields in the order they were received or are to be sent. Repeated names are kept as separate pairs, never joined. */
-export const isHeaders: (value: unknown) => value is Headers = validateHeaders as (value: unknown) => value is Headers;
+export const isHeaders: (value: unknown) => value is Headers = matchesHeaders as (value: unknown) => value is Headers;
 
 /** Why `value` is not a well-formed `Headers`, or null when it is one. */
 export function explainHeaders(value: unknown): GuardFailure | null {
@@ -72,7 +73,7 @@ export function explainHeaders(value: unknown): GuardFailure | null {
 }
 
 /** True when `value` is a well-formed `HTTPDisconnectEvent`. Handed to the app by `receive()` when the client has gone away, or when `receive()` is called after the response was sent. Every later `receive()` returns it again. */
-export const isHTTPDisconnectEvent: (value: unknown) => value is HTTPDisconnectEvent = validateHTTPDisconnectEvent as (value: unknown) => value is HTTPDisconnectEvent;
+export const isHTTPDisconnectEvent: (value: unknown) => value is HTTPDisconnectEvent = matchesHTTPDisconnectEvent as (value: unknown) => value is HTTPDisconnectEvent;
 
 /** Why `value` is not a well-formed `HTTPDisconnectEvent`, or null when it is one. */
 export function explainHTTPDisconnectEvent(value: unknown): GuardFailure | null {
@@ -80,7 +81,7 @@ export function explainHTTPDisconnectEvent(value: unknown): GuardFailure | null 
 }
 
 /** True when `value` is a well-formed `HTTPRequestEvent`. A chunk of the request body, handed to the app by `receive()`. The body may arrive in many chunks; the last has `more_body` false. */
-export const isHTTPRequestEvent: (value: unknown) => value is HTTPRequestEvent = validateHTTPRequestEvent as (value: unknown) => value is HTTPRequestEvent;
+export const isHTTPRequestEvent: (value: unknown) => value is HTTPRequestEvent = matchesHTTPRequestEvent as (value: unknown) => value is HTTPRequestEvent;
 
 /** Why `value` is not a well-formed `HTTPRequestEvent`, or null when it is one. */
 export function explainHTTPRequestEvent(value: unknown): GuardFailure | null {
@@ -88,7 +89,7 @@ export function explainHTTPRequestEvent(value: unknown): GuardFailure | null {
 }
 
 /** True when `value` is a well-formed `HTTPResponseBodyEvent`. A chunk of the response body. The response is complete at the first chunk whose `more_body` is false (unless trailers were announced). */
-export const isHTTPResponseBodyEvent: (value: unknown) => value is HTTPResponseBodyEvent = validateHTTPResponseBodyEvent as (value: unknown) => value is HTTPResponseBodyEvent;
+export const isHTTPResponseBodyEvent: (value: unknown) => value is HTTPResponseBodyEvent = matchesHTTPResponseBodyEvent as (value: unknown) => value is HTTPResponseBodyEvent;
 
 /** Why `value` is not a well-formed `HTTPResponseBodyEvent`, or null when it is one. */
 export function explainHTTPResponseBodyEvent(value: unknown): GuardFailure | null {
@@ -96,7 +97,7 @@ export function explainHTTPResponseBodyEvent(value: unknown): GuardFailure | nul
 }
 
 /** True when `value` is a well-formed `HTTPResponseDebugEvent`. Debug information for test clients, sent once before `http.response.start`. Not for production servers. Extension `http.response.debug`. */
-export const isHTTPResponseDebugEvent: (value: unknown) => value is HTTPResponseDebugEvent = validateHTTPResponseDebugEvent as (value: unknown) => value is HTTPResponseDebugEvent;
+export const isHTTPResponseDebugEvent: (value: unknown) => value is HTTPResponseDebugEvent = matchesHTTPResponseDebugEvent as (value: unknown) => value is HTTPResponseDebugEvent;
 
 /** Why `value` is not a well-formed `HTTPResponseDebugEvent`, or null when it is one. */
 export function explainHTTPResponseDebugEvent(value: unknown): GuardFailure | null {
@@ -104,7 +105,7 @@ export function explainHTTPResponseDebugEvent(value: unknown): GuardFailure | nu
 }
 
 /** True when `value` is a well-formed `HTTPResponseEarlyHintEvent`. Asks the server to send a 103 Early Hints interim response carrying `Link` headers (RFC 8297); the server may ignore it. May be sent more than once. Extension `http.response.early_hint`. */
-export const isHTTPResponseEarlyHintEvent: (value: unknown) => value is HTTPResponseEarlyHintEvent = validateHTTPResponseEarlyHintEvent as (value: unknown) => value is HTTPResponseEarlyHintEvent;
+export const isHTTPResponseEarlyHintEvent: (value: unknown) => value is HTTPResponseEarlyHintEvent = matchesHTTPResponseEarlyHintEvent as (value: unknown) => value is HTTPResponseEarlyHintEvent;
 
 /** Why `value` is not a well-formed `HTTPResponseEarlyHintEvent`, or null when it is one. */
 export function explainHTTPResponseEarlyHintEvent(value: unknown): GuardFailure | null {
@@ -112,7 +113,7 @@ export function explainHTTPResponseEarlyHintEvent(value: unknown): GuardFailure 
 }
 
 /** True when `value` is a well-formed `HTTPResponsePathsendEvent`. Sends a file from disk as the whole response body, in place of body messages; the server may use zero-copy I/O. Completes the response. Extension `http.response.pathsend`. */
-export const isHTTPResponsePathsendEvent: (value: unknown) => value is HTTPResponsePathsendEvent = validateHTTPResponsePathsendEvent as (value: unknown) => value is HTTPResponsePathsendEvent;
+export const isHTTPResponsePathsendEvent: (value: unknown) => value is HTTPResponsePathsendEvent = matchesHTTPResponsePathsendEvent as (value: unknown) => value is HTTPResponsePathsendEvent;
 
 /** Why `value` is not a well-formed `HTTPResponsePathsendEvent`, or null when it is one. */
 export function explainHTTPResponsePathsendEvent(value: unknown): GuardFailure | null {
@@ -120,7 +121,7 @@ export function explainHTTPResponsePathsendEvent(value: unknown): GuardFailure |
 }
 
 /** True when `value` is a well-formed `HTTPServerPushEvent`. Asks the server to push a resource to the client (HTTP/2 server push); a server that can push runs the app again as if the client had requested it. Extension `http.response.push`. */
-export const isHTTPServerPushEvent: (value: unknown) => value is HTTPServerPushEvent = validateHTTPServerPushEvent as (value: unknown) => value is HTTPServerPushEvent;
+export const isHTTPServerPushEvent: (value: unknown) => value is HTTPServerPushEvent = matchesHTTPServerPushEvent as (value: unknown) => value is HTTPServerPushEvent;
 
 /** Why `value` is not a well-formed `HTTPServerPushEvent`, or null when it is one. */
 export function explainHTTPServerPushEvent(value: unknown): GuardFailure | null {
@@ -128,7 +129,7 @@ export function explainHTTPServerPushEvent(value: unknown): GuardFailure | null 
 }
 
 /** True when `value` is a well-formed `HTTPResponseStartEvent`. Begins the response: status and headers. Sent once, before any body. A server may hold it back until the first body message so that it can choose content length or chunked framing. */
-export const isHTTPResponseStartEvent: (value: unknown) => value is HTTPResponseStartEvent = validateHTTPResponseStartEvent as (value: unknown) => value is HTTPResponseStartEvent;
+export const isHTTPResponseStartEvent: (value: unknown) => value is HTTPResponseStartEvent = matchesHTTPResponseStartEvent as (value: unknown) => value is HTTPResponseStartEvent;
 
 /** Why `value` is not a well-formed `HTTPResponseStartEvent`, or null when it is one. */
 export function explainHTTPResponseStartEvent(value: unknown): GuardFailure | null {
@@ -136,7 +137,7 @@ export function explainHTTPResponseStartEvent(value: unknown): GuardFailure | nu
 }
 
 /** True when `value` is a well-formed `HTTPResponseTrailersEvent`. Trailing header fields, sent after the last body message when `http.response.start` announced `trailers: true`. Extension `http.response.trailers`. */
-export const isHTTPResponseTrailersEvent: (value: unknown) => value is HTTPResponseTrailersEvent = validateHTTPResponseTrailersEvent as (value: unknown) => value is HTTPResponseTrailersEvent;
+export const isHTTPResponseTrailersEvent: (value: unknown) => value is HTTPResponseTrailersEvent = matchesHTTPResponseTrailersEvent as (value: unknown) => value is HTTPResponseTrailersEvent;
 
 /** Why `value` is not a well-formed `HTTPResponseTrailersEvent`, or null when it is one. */
 export function explainHTTPResponseTrailersEvent(value: unknown): GuardFailure | null {
@@ -144,7 +145,7 @@ export function explainHTTPResponseTrailersEvent(value: unknown): GuardFailure |
 }
 
 /** True when `value` is a well-formed `HTTPResponseZeroCopySendEvent`. Sends bytes from an open file descriptor as part of the body without copying them through the app; may be mixed with body messages. The app closes the descriptor afterwards. Extension `http.response.zerocopysend`. */
-export const isHTTPResponseZeroCopySendEvent: (value: unknown) => value is HTTPResponseZeroCopySendEvent = validateHTTPResponseZeroCopySendEvent as (value: unknown) => value is HTTPResponseZeroCopySendEvent;
+export const isHTTPResponseZeroCopySendEvent: (value: unknown) => value is HTTPResponseZeroCopySendEvent = matchesHTTPResponseZeroCopySendEvent as (value: unknown) => value is HTTPResponseZeroCopySendEvent;
 
 /** Why `value` is not a well-formed `HTTPResponseZeroCopySendEvent`, or null when it is one. */
 export function explainHTTPResponseZeroCopySendEvent(value: unknown): GuardFailure | null {
@@ -152,7 +153,7 @@ export function explainHTTPResponseZeroCopySendEvent(value: unknown): GuardFailu
 }
 
 /** True when `value` is a well-formed `HTTPScope`. The connection scope of one HTTP request. A server makes one per request (several per keep-alive connection) and passes it to the app with that request's `receive` and `send`. */
-export const isHTTPScope: (value: unknown) => value is HTTPScope = validateHTTPScope as (value: unknown) => value is HTTPScope;
+export const isHTTPScope: (value: unknown) => value is HTTPScope = matchesHTTPScope as (value: unknown) => value is HTTPScope;
 
 /** Why `value` is not a well-formed `HTTPScope`, or null when it is one. */
 export function explainHTTPScope(value: unknown): GuardFailure | null {
@@ -160,7 +161,7 @@ export function explainHTTPScope(value: unknown): GuardFailure | null {
 }
 
 /** True when `value` is a well-formed `TLSExtension`. The `tls` entry of `scope.extensions`: present only when the connection arrived over TLS and the server reports it. Its absence says nothing either way. */
-export const isTLSExtension: (value: unknown) => value is TLSExtension = validateTLSExtension as (value: unknown) => value is TLSExtension;
+export const isTLSExtension: (value: unknown) => value is TLSExtension = matchesTLSExtension as (value: unknown) => value is TLSExtension;
 
 /** Why `value` is not a well-formed `TLSExtension`, or null when it is one. */
 export function explainTLSExtension(value: unknown): GuardFailure | null {
@@ -168,7 +169,7 @@ export function explainTLSExtension(value: unknown): GuardFailure | null {
 }
 
 /** True when `value` is a well-formed `LifespanScope`. The scope of the lifespan connection, which lasts as long as the server process: startup before the first request, shutdown after the last. An app that throws on it tells the server it does not support lifespan. */
-export const isLifespanScope: (value: unknown) => value is LifespanScope = validateLifespanScope as (value: unknown) => value is LifespanScope;
+export const isLifespanScope: (value: unknown) => value is LifespanScope = matchesLifespanScope as (value: unknown) => value is LifespanScope;
 
 /** Why `value` is not a well-formed `LifespanScope`, or null when it is one. */
 export function explainLifespanScope(value: unknown): GuardFailure | null {
@@ -176,7 +177,7 @@ export function explainLifespanScope(value: unknown): GuardFailure | null {
 }
 
 /** True when `value` is a well-formed `LifespanShutdownCompleteEvent`. The app finished cleaning up; the server may exit. */
-export const isLifespanShutdownCompleteEvent: (value: unknown) => value is LifespanShutdownCompleteEvent = validateLifespanShutdownCompleteEvent as (value: unknown) => value is LifespanShutdownCompleteEvent;
+export const isLifespanShutdownCompleteEvent: (value: unknown) => value is LifespanShutdownCompleteEvent = matchesLifespanShutdownCompleteEvent as (value: unknown) => value is LifespanShutdownCompleteEvent;
 
 /** Why `value` is not a well-formed `LifespanShutdownCompleteEvent`, or null when it is one. */
 export function explainLifespanShutdownCompleteEvent(value: unknown): GuardFailure | null {
@@ -184,7 +185,7 @@ export function explainLifespanShutdownCompleteEvent(value: unknown): GuardFailu
 }
 
 /** True when `value` is a well-formed `LifespanShutdownFailedEvent`. The app's clean-up failed; the server reports `message` and exits anyway. */
-export const isLifespanShutdownFailedEvent: (value: unknown) => value is LifespanShutdownFailedEvent = validateLifespanShutdownFailedEvent as (value: unknown) => value is LifespanShutdownFailedEvent;
+export const isLifespanShutdownFailedEvent: (value: unknown) => value is LifespanShutdownFailedEvent = matchesLifespanShutdownFailedEvent as (value: unknown) => value is LifespanShutdownFailedEvent;
 
 /** Why `value` is not a well-formed `LifespanShutdownFailedEvent`, or null when it is one. */
 export function explainLifespanShutdownFailedEvent(value: unknown): GuardFailure | null {
@@ -192,7 +193,7 @@ export function explainLifespanShutdownFailedEvent(value: unknown): GuardFailure
 }
 
 /** True when `value` is a well-formed `LifespanShutdownEvent`. Handed to the app by `receive()` once the server has stopped accepting connections and is about to exit: the app should release what it holds. */
-export const isLifespanShutdownEvent: (value: unknown) => value is LifespanShutdownEvent = validateLifespanShutdownEvent as (value: unknown) => value is LifespanShutdownEvent;
+export const isLifespanShutdownEvent: (value: unknown) => value is LifespanShutdownEvent = matchesLifespanShutdownEvent as (value: unknown) => value is LifespanShutdownEvent;
 
 /** Why `value` is not a well-formed `LifespanShutdownEvent`, or null when it is one. */
 export function explainLifespanShutdownEvent(value: unknown): GuardFailure | null {
@@ -200,7 +201,7 @@ export function explainLifespanShutdownEvent(value: unknown): GuardFailure | nul
 }
 
 /** True when `value` is a well-formed `LifespanStartupCompleteEvent`. The app finished starting up; the server may now accept connections. */
-export const isLifespanStartupCompleteEvent: (value: unknown) => value is LifespanStartupCompleteEvent = validateLifespanStartupCompleteEvent as (value: unknown) => value is LifespanStartupCompleteEvent;
+export const isLifespanStartupCompleteEvent: (value: unknown) => value is LifespanStartupCompleteEvent = matchesLifespanStartupCompleteEvent as (value: unknown) => value is LifespanStartupCompleteEvent;
 
 /** Why `value` is not a well-formed `LifespanStartupCompleteEvent`, or null when it is one. */
 export function explainLifespanStartupCompleteEvent(value: unknown): GuardFailure | null {
@@ -208,7 +209,7 @@ export function explainLifespanStartupCompleteEvent(value: unknown): GuardFailur
 }
 
 /** True when `value` is a well-formed `LifespanStartupFailedEvent`. The app could not start; the server reports `message` and exits without serving. */
-export const isLifespanStartupFailedEvent: (value: unknown) => value is LifespanStartupFailedEvent = validateLifespanStartupFailedEvent as (value: unknown) => value is LifespanStartupFailedEvent;
+export const isLifespanStartupFailedEvent: (value: unknown) => value is LifespanStartupFailedEvent = matchesLifespanStartupFailedEvent as (value: unknown) => value is LifespanStartupFailedEvent;
 
 /** Why `value` is not a well-formed `LifespanStartupFailedEvent`, or null when it is one. */
 export function explainLifespanStartupFailedEvent(value: unknown): GuardFailure | null {
@@ -216,7 +217,7 @@ export function explainLifespanStartupFailedEvent(value: unknown): GuardFailure 
 }
 
 /** True when `value` is a well-formed `LifespanStartupEvent`. Handed to the app by `receive()` once, before the server accepts connections: the app should open what it needs and answer complete or failed. */
-export const isLifespanStartupEvent: (value: unknown) => value is LifespanStartupEvent = validateLifespanStartupEvent as (value: unknown) => value is LifespanStartupEvent;
+export const isLifespanStartupEvent: (value: unknown) => value is LifespanStartupEvent = matchesLifespanStartupEvent as (value: unknown) => value is LifespanStartupEvent;
 
 /** Why `value` is not a well-formed `LifespanStartupEvent`, or null when it is one. */
 export function explainLifespanStartupEvent(value: unknown): GuardFailure | null {
@@ -224,7 +225,7 @@ export function explainLifespanStartupEvent(value: unknown): GuardFailure | null
 }
 
 /** True when `value` is a well-formed `WebSocketAcceptEvent`. The app accepts the connection: the server completes the handshake (101) and messages may flow both ways. */
-export const isWebSocketAcceptEvent: (value: unknown) => value is WebSocketAcceptEvent = validateWebSocketAcceptEvent as (value: unknown) => value is WebSocketAcceptEvent;
+export const isWebSocketAcceptEvent: (value: unknown) => value is WebSocketAcceptEvent = matchesWebSocketAcceptEvent as (value: unknown) => value is WebSocketAcceptEvent;
 
 /** Why `value` is not a well-formed `WebSocketAcceptEvent`, or null when it is one. */
 export function explainWebSocketAcceptEvent(value: unknown): GuardFailure | null {
@@ -232,7 +233,7 @@ export function explainWebSocketAcceptEvent(value: unknown): GuardFailure | null
 }
 
 /** True when `value` is a well-formed `WebSocketCloseEvent`. The app closes the connection. Before `websocket.accept` it refuses the handshake, which the server answers with 403; after it, the server sends a close frame with `code` and `reason`. */
-export const isWebSocketCloseEvent: (value: unknown) => value is WebSocketCloseEvent = validateWebSocketCloseEvent as (value: unknown) => value is WebSocketCloseEvent;
+export const isWebSocketCloseEvent: (value: unknown) => value is WebSocketCloseEvent = matchesWebSocketCloseEvent as (value: unknown) => value is WebSocketCloseEvent;
 
 /** Why `value` is not a well-formed `WebSocketCloseEvent`, or null when it is one. */
 export function explainWebSocketCloseEvent(value: unknown): GuardFailure | null {
@@ -240,7 +241,7 @@ export function explainWebSocketCloseEvent(value: unknown): GuardFailure | null 
 }
 
 /** True when `value` is a well-formed `WebSocketConnectEvent`. The first message of every WebSocket scope: a client asks to open. The handshake waits for the app's answer, `websocket.accept`, `websocket.close` or a denial response. */
-export const isWebSocketConnectEvent: (value: unknown) => value is WebSocketConnectEvent = validateWebSocketConnectEvent as (value: unknown) => value is WebSocketConnectEvent;
+export const isWebSocketConnectEvent: (value: unknown) => value is WebSocketConnectEvent = matchesWebSocketConnectEvent as (value: unknown) => value is WebSocketConnectEvent;
 
 /** Why `value` is not a well-formed `WebSocketConnectEvent`, or null when it is one. */
 export function explainWebSocketConnectEvent(value: unknown): GuardFailure | null {
@@ -248,7 +249,7 @@ export function explainWebSocketConnectEvent(value: unknown): GuardFailure | nul
 }
 
 /** True when `value` is a well-formed `WebSocketDisconnectEvent`. The connection is over: the client closed it, the socket was lost, or the server closed it. Every later `receive()` returns it again and `send()` raises. */
-export const isWebSocketDisconnectEvent: (value: unknown) => value is WebSocketDisconnectEvent = validateWebSocketDisconnectEvent as (value: unknown) => value is WebSocketDisconnectEvent;
+export const isWebSocketDisconnectEvent: (value: unknown) => value is WebSocketDisconnectEvent = matchesWebSocketDisconnectEvent as (value: unknown) => value is WebSocketDisconnectEvent;
 
 /** Why `value` is not a well-formed `WebSocketDisconnectEvent`, or null when it is one. */
 export function explainWebSocketDisconnectEvent(value: unknown): GuardFailure | null {
@@ -256,7 +257,7 @@ export function explainWebSocketDisconnectEvent(value: unknown): GuardFailure | 
 }
 
 /** True when `value` is a well-formed `WebSocketResponseBodyEvent`. A chunk of the denial response's body. The response, and with it the connection, ends at the first chunk whose `more_body` is false. Extension `websocket.http.response`. */
-export const isWebSocketResponseBodyEvent: (value: unknown) => value is WebSocketResponseBodyEvent = validateWebSocketResponseBodyEvent as (value: unknown) => value is WebSocketResponseBodyEvent;
+export const isWebSocketResponseBodyEvent: (value: unknown) => value is WebSocketResponseBodyEvent = matchesWebSocketResponseBodyEvent as (value: unknown) => value is WebSocketResponseBodyEvent;
 
 /** Why `value` is not a well-formed `WebSocketResponseBodyEvent`, or null when it is one. */
 export function explainWebSocketResponseBodyEvent(value: unknown): GuardFailure | null {
@@ -264,7 +265,7 @@ export function explainWebSocketResponseBodyEvent(value: unknown): GuardFailure 
 }
 
 /** True when `value` is a well-formed `WebSocketResponseStartEvent`. Refuses the handshake with an HTTP response of the app's own instead of the plain 403: its status and headers. Sent instead of `websocket.accept`; body messages follow. Extension `websocket.http.response`. */
-export const isWebSocketResponseStartEvent: (value: unknown) => value is WebSocketResponseStartEvent = validateWebSocketResponseStartEvent as (value: unknown) => value is WebSocketResponseStartEvent;
+export const isWebSocketResponseStartEvent: (value: unknown) => value is WebSocketResponseStartEvent = matchesWebSocketResponseStartEvent as (value: unknown) => value is WebSocketResponseStartEvent;
 
 /** Why `value` is not a well-formed `WebSocketResponseStartEvent`, or null when it is one. */
 export function explainWebSocketResponseStartEvent(value: unknown): GuardFailure | null {
@@ -280,7 +281,7 @@ export function explainWebSocketReceiveEvent(value: unknown): GuardFailure | nul
 }
 
 /** True when `value` is a well-formed `WebSocketScope`. The connection scope of one WebSocket, made from its opening handshake. It lasts as long as the socket: the app runs once per connection and the connection closes when it returns. */
-export const isWebSocketScope: (value: unknown) => value is WebSocketScope = validateWebSocketScope as (value: unknown) => value is WebSocketScope;
+export const isWebSocketScope: (value: unknown) => value is WebSocketScope = matchesWebSocketScope as (value: unknown) => value is WebSocketScope;
 
 /** Why `value` is not a well-formed `WebSocketScope`, or null when it is one. */
 export function explainWebSocketScope(value: unknown): GuardFailure | null {

@@ -1,12 +1,13 @@
 /**
  * The servers the load benchmarks compare, one per process: `node dist/bench/http/servers.js`
  * with VARIANT set. Each answers GET / with a 13-byte text body and GET /stream with 1 MiB in
- * 64 KiB chunks, and prints `listening <url>`.
+ * 64 KiB chunks, prints `listening <url>`, and answers `cpu` on stdin with its CPU time.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { baseHTTPMiddleware, type ASGIApp, type HTTPResponseBodyEvent, type HTTPResponseStartEvent } from '../../src/index.js';
 import { serve } from '../../src/node/index.js';
+import { reportCpuOnRequest } from '../cpu-report.js';
 
 const HELLO = Buffer.from('Hello, world!');
 const CHUNK = Buffer.alloc(64 * 1024, 120);
@@ -80,3 +81,4 @@ if (variant === 'node') {
   const server = await serve(chosen[0], { port, validate: chosen[1], lifespan: 'off', logger: { error: console.error, warn: () => {}, info: () => {} } });
   console.log(`listening ${server.url}`);
 }
+reportCpuOnRequest();

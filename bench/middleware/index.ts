@@ -1,6 +1,7 @@
 /**
  * One in-process request through the app alone, through pure ASGI wrappers, and through
- * baseHTTPMiddleware whose dispatch sets a header; then 64 MiB streamed through each.
+ * baseHTTPMiddleware whose dispatch sets a header; the same ten deep; a request whose body the
+ * middleware reads and replays to the app; then 64 MiB streamed through each.
  *
  *   npm run bench:middleware
  */
@@ -8,6 +9,7 @@ import {
   baseHTTPMiddleware,
   type ASGIApp,
   type ASGIReceiveEvent,
+  type ASGISendEvent,
   type HTTPResponseBodyEvent,
   type HTTPResponseStartEvent,
   type Scope,
@@ -52,11 +54,89 @@ const baseSetsHeader = (app: ASGIApp): ASGIApp => baseHTTPMiddleware(app, async 
   return response;
 });
 
+/** Reads the whole request body from `receive`, as a pure ASGI wrapper would. */
+async function readBody(receive: () => Promise<ASGIReceiveEvent>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for (;;) {
+    const message = await receive();
+    if (message.type !== 'http.request') return new Uint8Array(0);
+    if (message.body !== undefined && message.body.length > 0) chunks.push(message.body);
+    if (message.more_body !== true) break;
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const body = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    body.set(c, at);
+    at += c.length;
+  }
+  return body;
+}
+const pureReadsBody = (app: ASGIApp): ASGIApp => async (s, r, send) => {
+  const body = await readBody(r);
+  let replayed = false;
+  return app(s, () => {
+    if (replayed) return r();
+    replayed = true;
+    return Promise.resolve({ type: 'http.request', body, more_body: false });
+  }, send);
+};
+const baseReadsBody = (app: ASGIApp): ASGIApp => baseHTTPMiddleware(app, async (req, callNext) => {
+  await req.body();
+  return callNext(req);
+});
+/**
+ * The floor under any callNext middleware, for scale: an async dispatch that awaits a promise the
+ * app's start settles, the app started a turn later (so that AsyncLocalStorage stays apart), the
+ * start sent once dispatch has returned, the first body chunk held meanwhile. No Request, no
+ * Response, no header map: only the promises and turns that callNext's contract implies.
+ */
+const bareCallNextShape = (app: ASGIApp): ASGIApp => async (s, r, send) => {
+  let resolveStart!: (start: HTTPResponseStartEvent) => void;
+  let start: HTTPResponseStartEvent | undefined;
+  let held: ((value: undefined) => void) | undefined;
+  let heldMessage: ASGISendEvent | undefined;
+  let passing = false;
+  const started = new Promise<HTTPResponseStartEvent>((resolve) => (resolveStart = resolve));
+  const downstreamSend: Send = (message) => {
+    if (passing) return send(message);
+    if (start === undefined) {
+      start = message as HTTPResponseStartEvent;
+      resolveStart(start);
+      return Promise.resolve();
+    }
+    heldMessage = message;
+    return new Promise((resolve) => (held = resolve));
+  };
+  let running: Promise<void> | undefined;
+  const dispatch = async (callNext: () => Promise<HTTPResponseStartEvent>) => {
+    const response = await callNext();
+    return { ...response, headers: [...(response.headers ?? []), HEADER] };
+  };
+  const response = await dispatch(() => {
+    void Promise.resolve().then(() => (running = app(s, r, downstreamSend)));
+    return started;
+  });
+  await send(response);
+  passing = true;
+  if (heldMessage !== undefined) {
+    await send(heldMessage);
+    held!(undefined);
+  }
+  await running;
+};
+
+const stack = (wrap: (app: ASGIApp) => ASGIApp, depth: number) => (app: ASGIApp): ASGIApp => {
+  for (let i = 0; i < depth; i++) app = wrap(app);
+  return app;
+};
+
 const variants: [string, (app: ASGIApp) => ASGIApp][] = [
   ['app alone', (app) => app],
   ['pure ASGI pass-through', passThrough],
   ['pure ASGI, sets a header', pureSetsHeader],
   ['baseHTTPMiddleware, sets a header', baseSetsHeader],
+  ['floor: the bare callNext shape', bareCallNextShape],
 ];
 
 const requests = (app: ASGIApp) => async (n: number) => {
@@ -69,6 +149,35 @@ console.log(`bench/middleware: ${machineLine()}, median of 7 interleaved rounds`
 const perRequest = await sideBySide(variants.map(([name, wrap]) => ({ name, run: requests(wrap(small)) })), { n: N });
 printTable(`one request, 13-byte body (${N} requests per sample)`, perRequest, 'app alone', 'ns/request');
 
+const stacked: [string, (app: ASGIApp) => ASGIApp][] = [
+  ['app alone', (app) => app],
+  ['ten pure ASGI wrappers, each sets a header', stack(pureSetsHeader, 10)],
+  ['ten baseHTTPMiddleware, each sets a header', stack(baseSetsHeader, 10)],
+];
+const perStacked = await sideBySide(stacked.map(([name, wrap]) => ({ name, run: requests(wrap(small)) })), { n: Math.ceil(N / 5) });
+printTable(`ten stacked, one request (${Math.ceil(N / 5)} requests per sample)`, perStacked, 'app alone', 'ns/request');
+
+// A POST whose 64-byte body the middleware reads whole, then the app reads again.
+const posted: ASGIReceiveEvent = { type: 'http.request', body: new Uint8Array(64).fill(0x61), more_body: false };
+const receivePosted = () => Promise.resolve(posted);
+const readsBodyApp: ASGIApp = async (_s, r, send) => {
+  const message = await r();
+  if (message.type !== 'http.request' || message.body?.length !== 64) throw new Error('the app did not get the body');
+  await send(start);
+  await send(hello);
+};
+const bodyVariants: [string, (app: ASGIApp) => ASGIApp][] = [
+  ['app alone', (app) => app],
+  ['pure ASGI, reads the body and replays it', pureReadsBody],
+  ['baseHTTPMiddleware, reads the body', baseReadsBody],
+];
+const postRequests = (app: ASGIApp) => async (n: number) => {
+  for (let i = 0; i < n; i++) await app(scope, receivePosted, discard);
+  return n;
+};
+const perBody = await sideBySide(bodyVariants.map(([name, wrap]) => ({ name, run: postRequests(wrap(readsBodyApp)) })), { n: N });
+printTable(`one POST, 64-byte body read by the middleware and by the app (${N} requests per sample)`, perBody, 'app alone', 'ns/request');
+
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 4);
 const perStream = await sideBySide(variants.map(([name, wrap]) => ({ name, run: requests(wrap(streaming)) })), { n: STREAMS, rounds: 5 });
 const throughput: Result[] = perStream.map((r) => ({ name: r.name, nsPerOp: r.nsPerOp / (STREAM_BYTES / 1024 / 1024) }));
@@ -78,7 +187,15 @@ printTable('64 MiB streamed in 64 KiB chunks', throughput, 'app alone', 'ns/MiB'
 console.log('  (in process, chunks are passed by reference: this is the cost per chunk)');
 for (const r of throughput) console.log(`  ${r.name.padEnd(34)} ${(1e9 / r.nsPerOp / 1024).toFixed(0).padStart(5)} GiB/s, ${(r.nsPerOp / 16).toFixed(0).padStart(4)} ns per 64 KiB chunk`);
 
-const get = (name: string) => perRequest.find((r) => r.name === name)!.nsPerOp;
-const [alone, pure, pureHeader, base] = [get('app alone'), get('pure ASGI pass-through'), get('pure ASGI, sets a header'), get('baseHTTPMiddleware, sets a header')];
-console.log(`\nbaseHTTPMiddleware per request: ${(base / pure).toFixed(2)}x the pure pass-through, ${(base / pureHeader).toFixed(2)}x the pure header-setting wrapper (target: at most 2x)`);
+const get = (results: Result[], name: string) => results.find((r) => r.name === name)!.nsPerOp;
+const [alone, pure, pureHeader, base] = [get(perRequest, 'app alone'), get(perRequest, 'pure ASGI pass-through'), get(perRequest, 'pure ASGI, sets a header'), get(perRequest, 'baseHTTPMiddleware, sets a header')];
+const tenPure = get(perStacked, 'ten pure ASGI wrappers, each sets a header');
+const tenBase = get(perStacked, 'ten baseHTTPMiddleware, each sets a header');
+const bodyPure = get(perBody, 'pure ASGI, reads the body and replays it');
+const bodyBase = get(perBody, 'baseHTTPMiddleware, reads the body');
+console.log('\nratios (same run; target: at most 2x, stretch 1.5x)');
+console.log(`  sets a header:     baseHTTPMiddleware ${(base / pureHeader).toFixed(2)}x the pure wrapper (${(base / pure).toFixed(2)}x the pure pass-through)`);
+console.log(`                     the bare callNext shape alone: ${(get(perRequest, 'floor: the bare callNext shape') / pureHeader).toFixed(2)}x the pure wrapper`);
+console.log(`  ten stacked:       baseHTTPMiddleware ${(tenBase / tenPure).toFixed(2)}x the pure wrappers`);
+console.log(`  reads the body:    baseHTTPMiddleware ${(bodyBase / bodyPure).toFixed(2)}x the pure wrapper`);
 console.log(`added over the app alone: baseHTTPMiddleware ${(base - alone).toFixed(0)} ns, pure header-setting wrapper ${(pureHeader - alone).toFixed(0)} ns`);

@@ -1,7 +1,8 @@
 /**
  * tsgi against the stacks users would pick instead, over loopback, side by side:
  * requests per second and p99 for a 13-byte text response, and MB/s for 1 MiB streamed in 64 KiB
- * chunks; the median of interleaved rounds, and as a ratio to plain node:http in the same round.
+ * chunks, each beside the server's own CPU time per request; the median of interleaved rounds,
+ * and as a ratio to plain node:http in the same round, with the spread across rounds.
  * Writes bench/peers/RESULTS.md and bench/peers/ratios.svg.
  *
  *   npm run bench:peers      (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS to change)
@@ -137,6 +138,7 @@ const results = [
   `- Load: autocannon ${spawnSync(process.execPath, ['-e', "console.log(require('autocannon/package.json').version)"], { encoding: 'utf8' }).stdout.trim()}, ${connections} connections, over loopback; ${pinning()}`,
   `- Rounds: ${rounds} interleaved rounds of ${seconds} s per server and scenario, after a 1 s warm-up; each figure is the median, each ratio the median of the per-round ratios to node:http (${minutes} min in all)`,
   `- Python peers: ${pythonVersions ?? "not run (install Debian's python3-starlette and python3-uvicorn)"}`,
+  '- CPU: each server process\'s own CPU time (user + system: `process.cpuUsage()`, `getrusage` for Python) over a round, divided by the requests it answered; ratios to node:http are per round, then the median; spreads are the lowest and highest per-round ratio',
   '',
   '## 13-byte text response',
   '',
@@ -158,10 +160,15 @@ const results = [
 writeFileSync(join(peersDir, 'RESULTS.md'), results);
 
 const bars = (scenario: Scenario): Bar[] => figures.filter((f) => f.scenario === scenario.name).map((f) => ({ label: f.target, value: f.ratio, group: groups.get(f.target)! }));
-writeFileSync(join(peersDir, 'ratios.svg'), barChart('Throughput as a ratio to plain node:http (higher is better)', [
+// Python's CPU per request is tens of times node's: on one scale it would flatten the rest.
+const cpuBars: Bar[] = figures
+  .filter((f) => f.scenario === hello.name && groups.get(f.target) !== 'starlette')
+  .map((f) => ({ label: f.target, value: f.cpuRatio, group: groups.get(f.target)! }));
+writeFileSync(join(peersDir, 'ratios.svg'), barChart('Ratios to plain node:http: throughput (higher is better), CPU per request (lower is better)', [
   { heading: 'Requests per second, 13-byte text response', bars: bars(hello) },
   { heading: 'MB/s, 1 MiB streamed in 64 KiB chunks', bars: bars(stream) },
   { heading: 'Stacking: req/s with call-next middlewares, as a ratio to the same stack with none', bars: stacking },
+  { heading: 'Server CPU per request, 13-byte text response (node servers; Starlette in RESULTS.md)', bars: cpuBars },
 ]));
 console.log(`\n${results}`);
 console.log(`wrote bench/peers/RESULTS.md and bench/peers/ratios.svg in ${minutes} min`);

@@ -17,6 +17,7 @@ export class ClientDisconnect extends Error {
   }
 }
 
+const EMPTY = new Uint8Array(0);
 const noBody: Receive = () => Promise.resolve({ type: 'http.request', body: new Uint8Array(0), more_body: false });
 const utf8 = new TextDecoder();
 
@@ -111,23 +112,35 @@ export class Request {
     }
     if (this.streamConsumed) throw new Error('the request body stream was already consumed');
     while (!this.streamConsumed) {
-      const message = await this.nextMessage();
-      if (message.type === 'http.request') {
-        if (message.more_body !== true) this.streamConsumed = true;
-        if (message.body !== undefined && message.body.length > 0) yield message.body;
-      } else if (message.type === 'http.disconnect') {
-        this.disconnected = true;
-        throw new ClientDisconnect();
-      }
+      const chunk = this.chunkOf(await this.nextMessage());
+      if (chunk.length > 0) yield chunk;
     }
+  }
+
+  /** The body chunk a message from the server carries (empty if none); a disconnect throws. */
+  private chunkOf(message: ASGIReceiveEvent): Uint8Array {
+    if (message.type === 'http.request') {
+      if (message.more_body !== true) this.streamConsumed = true;
+      return message.body ?? EMPTY;
+    }
+    if (message.type === 'http.disconnect') {
+      this.disconnected = true;
+      throw new ClientDisconnect();
+    }
+    return EMPTY;
   }
 
   /** The whole body. Read once, then cached: call it as often as you like. */
   async body(): Promise<Uint8Array> {
     if (this.bodyCache === undefined) {
+      if (this.streamConsumed) throw new Error('the request body stream was already consumed');
+      // Straight from receive, not through stream(): a generator costs several turns per chunk.
       const chunks: Uint8Array[] = [];
-      for await (const chunk of this.stream()) chunks.push(chunk);
-      this.bodyCache = chunks.length === 0 ? new Uint8Array(0) : concat(chunks);
+      while (!this.streamConsumed) {
+        const chunk = this.chunkOf(await this.nextMessage());
+        if (chunk.length > 0) chunks.push(chunk);
+      }
+      this.bodyCache = chunks.length === 0 ? EMPTY : concat(chunks);
     }
     return this.bodyCache;
   }

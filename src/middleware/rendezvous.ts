@@ -12,6 +12,12 @@ export const NOTHING: unique symbol = Symbol('nothing buffered');
 const resolved: Promise<void> = Promise.resolve();
 
 export class Rendezvous<T> {
+  /**
+   * How many channels were ever made. baseHTTPMiddleware makes one only off its fast path, so
+   * a test can tell that the fast path was taken.
+   */
+  static constructed = 0;
+
   /** A message sent while nobody was waiting, and its producer. */
   private buffered: T | typeof NOTHING = NOTHING;
   private bufferedRelease: (() => void) | undefined;
@@ -22,20 +28,35 @@ export class Rendezvous<T> {
   private ended = false;
   private closed = false;
 
+  constructor() {
+    Rendezvous.constructed += 1;
+  }
+
   /** Hands `value` to the consumer; resolves when it has been dealt with. Dropped once closed. */
   send(value: T): Promise<void> {
     if (this.closed) return resolved;
-    return new Promise<void>((release) => {
-      const taker = this.taker;
-      if (taker !== undefined) {
-        this.taker = undefined;
-        this.heldRelease = release;
-        taker(value);
-      } else {
-        this.buffered = value;
-        this.bufferedRelease = release;
-      }
-    });
+    return new Promise<void>((release) => this.put(value, release));
+  }
+
+  /**
+   * `send` for a producer whose promise exists already: `release` is called when the consumer
+   * has dealt with `value` (at once if the channel is closed). Takes over a message that was
+   * waiting somewhere else.
+   */
+  put(value: T, release: () => void): void {
+    if (this.closed) {
+      release();
+      return;
+    }
+    const taker = this.taker;
+    if (taker !== undefined) {
+      this.taker = undefined;
+      this.heldRelease = release;
+      taker(value);
+    } else {
+      this.buffered = value;
+      this.bufferedRelease = release;
+    }
   }
 
   /**

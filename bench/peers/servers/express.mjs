@@ -1,6 +1,6 @@
 import express from 'express';
 import { Readable } from 'node:stream';
-import { HELLO, port, stream } from './common.mjs';
+import { HELLO, port, stream, reportCpuOnRequest } from './common.mjs';
 
 const app = express();
 app.use((_req, res, next) => {
@@ -14,3 +14,5 @@ app.get('/stream', (_req, res) => {
 });
 const server = app.listen(port, '127.0.0.1', () => console.log(`listening http://127.0.0.1:${server.address().port}`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
+
+reportCpuOnRequest();

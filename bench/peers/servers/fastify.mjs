@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import { Readable } from 'node:stream';
-import { HELLO, port, stream } from './common.mjs';
+import { HELLO, port, stream, reportCpuOnRequest } from './common.mjs';
 
 const app = Fastify({ logger: false });
 app.addHook('onSend', async (_request, reply, payload) => {
@@ -12,3 +12,5 @@ app.get('/stream', async (_request, reply) => reply.type('application/octet-stre
 await app.listen({ port, host: '127.0.0.1' });
 console.log(`listening http://127.0.0.1:${app.server.address().port}`);
 process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
+
+reportCpuOnRequest();

@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { port, stream } from './common.mjs';
+import { port, stream, reportCpuOnRequest } from './common.mjs';
 
 const app = new Hono();
 app.use(async (c, next) => {
@@ -12,3 +12,5 @@ app.get('/', (c) => c.text('Hello, world!'));
 app.get('/stream', (c) => c.body(ReadableStream.from(stream()), 200, { 'content-type': 'application/octet-stream' }));
 const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, (info) => console.log(`listening http://127.0.0.1:${info.port}`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
+
+reportCpuOnRequest();

@@ -1,6 +1,6 @@
 import Koa from 'koa';
 import { Readable } from 'node:stream';
-import { HELLO, port, stream } from './common.mjs';
+import { HELLO, port, stream, reportCpuOnRequest } from './common.mjs';
 
 const app = new Koa();
 app.use(async (ctx, next) => {
@@ -18,3 +18,5 @@ app.use(async (ctx) => {
 });
 const server = app.listen(port, '127.0.0.1', () => console.log(`listening http://127.0.0.1:${server.address().port}`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
+
+reportCpuOnRequest();

@@ -4,7 +4,10 @@ Serves GET / with 13 bytes of text and GET /stream with 1 MiB in 64 KiB chunks; 
 middleware sets the same header. Prints `listening <url>` once the socket is bound.
 """
 import os
+import resource
 import socket
+import sys
+import threading
 
 import uvicorn
 from starlette.applications import Starlette
@@ -54,6 +57,16 @@ variant = os.environ.get("VARIANT", "none")
 kind, count = (variant[:-2], 10) if variant.endswith("10") else (variant[:-1], 1) if variant[-1:] == "1" else ("none", 0)
 middleware = [Middleware(SetHeader if kind == "base" else PureSetHeader) for _ in range(count)]
 app = Starlette(routes=[Route("/", hello), Route("/stream", stream)], middleware=middleware)
+
+def report_cpu():
+    """Answers the runner's `cpu` lines on stdin with this process's CPU time so far, in µs."""
+    for line in sys.stdin:
+        if line.strip() == "cpu":
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            print(f"cpu {round((usage.ru_utime + usage.ru_stime) * 1e6)}", flush=True)
+
+
+threading.Thread(target=report_cpu, daemon=True).start()
 
 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
