@@ -4,3 +4,4 @@ export * from '../generated/index.js';
 export * from './validate/index.js';
 export * from './http/index.js';
 export { baseHTTPMiddleware, type CallNext, type Dispatch } from './middleware/base.js';
+export * from './fetch/index.js';
