@@ -43,7 +43,8 @@ export class FetchExchange {
   private status = 200;
   private headers: readonly Header[] = [];
   private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  private bodyDone: boolean;
+  /** The last `http.request` has been handed to the app. */
+  private bodyDone = false;
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   private pulled: (() => void) | undefined;
   private over: Promise<HTTPDisconnectEvent> | undefined;
@@ -55,7 +56,6 @@ export class FetchExchange {
   readonly response: Promise<Response>;
 
   constructor(private readonly request: Request) {
-    this.bodyDone = request.body === null;
     this.response = new Promise((resolve) => {
       this.respond = resolve;
     });
@@ -75,21 +75,28 @@ export class FetchExchange {
    * listener is added only here, when an app first waits for it: apps that never do pay nothing.
    */
   private whenOver(): Promise<HTTPDisconnectEvent> {
-    if (!this.listening) {
-      this.listening = true;
-      const signal = this.request.signal;
-      if (signal.aborted) this.disconnect();
-      else signal.addEventListener('abort', this.disconnect, { once: true });
-    }
+    this.listen();
     if (this.disconnected || this.complete) return Promise.resolve(DISCONNECT);
     return (this.over ??= new Promise((resolve) => {
       this.announceOver = resolve;
     }));
   }
 
+  private listen(): void {
+    if (this.listening) return;
+    this.listening = true;
+    const signal = this.request.signal;
+    if (signal.aborted) this.disconnect();
+    else signal.addEventListener('abort', this.disconnect, { once: true });
+  }
+
   readonly receive = (): Promise<HTTPReceiveEvent> => {
     if (this.disconnected || this.complete) return Promise.resolve(DISCONNECT);
     if (this.bodyDone) return this.whenOver();
+    if (this.request.body === null) {
+      this.bodyDone = true;
+      return Promise.resolve(NO_MORE_BODY);
+    }
     return this.readChunk();
   };
 
@@ -165,6 +172,8 @@ export class FetchExchange {
     }
     // Backpressure: the app's send() waits while the runtime has not taken the chunk before.
     if ((controller.desiredSize ?? 1) > 0) return resolved;
+    this.listen();
+    if (this.disconnected) return Promise.reject(new ClientDisconnect('the client disconnected; nothing more can be sent'));
     return new Promise<void>((resolve, reject) => {
       this.pulled = () => {
         this.pulled = undefined;
