@@ -23,12 +23,21 @@ export class UnsendableResponse extends Error {
   override readonly name = 'UnsendableResponse';
 }
 
-function toHeaderPairs(headers: readonly Header[]): [string, string][] {
+/**
+ * The app's headers as string pairs. A body known whole gets a `content-length` when the app gave
+ * none: Bun and Deno add it themselves, but Node's fetch servers (srvx) would otherwise stream it
+ * chunked.
+ */
+function toHeaderPairs(headers: readonly Header[], contentLength: number): [string, string][] {
   const pairs = new Array<[string, string]>(headers.length);
+  let hasLength = false;
   for (let i = 0; i < headers.length; i++) {
     const [name, value] = headers[i]!;
-    pairs[i] = [decodeLatin1(name), decodeLatin1(value)];
+    const pair: [string, string] = [decodeLatin1(name), decodeLatin1(value)];
+    if (name.length === 14 && pair[0].toLowerCase() === 'content-length') hasLength = true;
+    pairs[i] = pair;
   }
+  if (contentLength >= 0 && !hasLength) pairs.push(['content-length', String(contentLength)]);
   return pairs;
 }
 
@@ -206,7 +215,8 @@ export class FetchExchange {
     }
     let response: Response;
     try {
-      response = new Response(body, { status, headers: toHeaderPairs(this.headers) });
+      const length = stream || noBody ? -1 : bytes === null ? 0 : bytes.length;
+      response = new Response(body, { status, headers: toHeaderPairs(this.headers, length) });
     } catch (error) {
       // Headers the fetch API refuses (a CR or LF in a value, a name that is not a token).
       this.controller = undefined;
