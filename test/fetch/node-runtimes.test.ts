@@ -4,6 +4,7 @@
  */
 import { jest } from '@jest/globals';
 import { serve as honoServe } from '@hono/node-server';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve as srvxServe } from 'srvx/node';
 import { toFetchHandler, type ASGIApp, type ASGIReceiveEvent, type FetchHandler, type HTTPScope } from '../../src/index.js';
@@ -93,7 +94,7 @@ test('on @hono/node-server', async () => {
   try {
     await exercise(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   } finally {
-    server.closeAllConnections?.();
+    (server as Server).closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
 });
