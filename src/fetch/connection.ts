@@ -10,8 +10,8 @@ export type Address = [string, number];
 interface DenoInfo { remoteAddr?: { hostname?: unknown; port?: unknown } }
 interface BunServer { requestIP?: (request: Request) => { address?: unknown; port?: unknown } | null }
 interface NodeSocket { remoteAddress?: unknown; remotePort?: unknown }
-interface NodeEnv { incoming?: { socket?: NodeSocket } }
-interface SrvxRequest { ip?: unknown; runtime?: { node?: { req?: { socket?: NodeSocket } } } }
+interface NodeEnv { incoming?: { socket?: NodeSocket; rawHeaders?: unknown } }
+interface SrvxRequest { ip?: unknown; runtime?: { node?: { req?: { socket?: NodeSocket; rawHeaders?: unknown } } } }
 
 function socketAddress(socket: NodeSocket | undefined): Address | null {
   return socket !== undefined && typeof socket.remoteAddress === 'string'
@@ -44,4 +44,17 @@ export function runtimeClient(request: Request, info: unknown): Address | null {
   const node = srvx.runtime?.node?.req;
   if (node !== undefined) return socketAddress(node.socket);
   return typeof srvx.ip === 'string' ? [srvx.ip, 0] : null;
+}
+
+/**
+ * The header list as it came off the wire, when the runtime is a Node server that hands over its
+ * `IncomingMessage` (@hono/node-server's `incoming`, srvx's `request.runtime.node.req`): names and
+ * values alternating, in order, duplicates apart. Reading it spares building a `Headers` object
+ * and keeps what `Headers` loses. Undefined elsewhere.
+ */
+export function nodeRawHeaders(request: Request, info: unknown): string[] | undefined {
+  const raw = typeof info === 'object' && info !== null && (info as NodeEnv).incoming !== undefined
+    ? (info as NodeEnv).incoming!.rawHeaders
+    : (request as SrvxRequest).runtime?.node?.req?.rawHeaders;
+  return Array.isArray(raw) ? (raw as string[]) : undefined;
 }

@@ -3,6 +3,9 @@ import type { Header, HTTPScope } from '../../generated/index.js';
 import { decodePath, encodeLatin1, splitUrl } from '../http/target.js';
 import type { Address } from './connection.js';
 
+const UPPER_A = 0x41;
+const UPPER_Z = 0x5a;
+
 const ASGI = Object.freeze({ version: '3.0', spec_version: '2.5' }) as HTTPScope['asgi'];
 /**
  * The fetch API has no way to send trailers, early hints, a file by path or debug info, so no
@@ -34,6 +37,31 @@ function scopeHeaders(headers: Headers, host: string): Header[] {
   return list;
 }
 
+/**
+ * A Node server's raw header list (name, value, name, value ...), in wire order with duplicates.
+ * All of it is encoded into one array, and each name and value is a view into it.
+ */
+function rawScopeHeaders(raw: string[]): Header[] {
+  let total = 0;
+  for (let i = 0; i < raw.length; i++) total += raw[i]!.length;
+  const bytes = new Uint8Array(total);
+  const headers = new Array<Header>(raw.length >> 1);
+  let offset = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    const nameStart = offset;
+    for (let j = 0; j < name.length; j++) {
+      const c = name.charCodeAt(j);
+      bytes[offset++] = c >= UPPER_A && c <= UPPER_Z ? c | 0x20 : c;
+    }
+    const valueStart = offset;
+    for (let j = 0; j < value.length; j++) bytes[offset++] = value.charCodeAt(j);
+    headers[i >> 1] = [bytes.subarray(nameStart, valueStart), bytes.subarray(valueStart, offset)];
+  }
+  return headers;
+}
+
 function serverAddress(url: string, scheme: string): { host: string; server: [string, number] } {
   const start = url.indexOf('://') + 3;
   let end = url.indexOf('/', start);
@@ -48,7 +76,7 @@ function serverAddress(url: string, scheme: string): { host: string; server: [st
   return { host, server: [hostname.startsWith('[') ? hostname.slice(1, -1) : hostname, port] };
 }
 
-export function fetchScope(request: Request, client: Address | null, context: ScopeContext): HTTPScope {
+export function fetchScope(request: Request, client: Address | null, rawHeaders: string[] | undefined, context: ScopeContext): HTTPScope {
   const url = request.url;
   const scheme = url.charCodeAt(4) === 0x73 /* s */ ? 'https' : 'http';
   const { path, query } = splitUrl(url);
@@ -64,7 +92,7 @@ export function fetchScope(request: Request, client: Address | null, context: Sc
     raw_path: encodeLatin1(path),
     query_string: encodeLatin1(query),
     root_path: context.rootPath,
-    headers: scopeHeaders(request.headers, host),
+    headers: rawHeaders !== undefined ? rawScopeHeaders(rawHeaders) : scopeHeaders(request.headers, host),
     client,
     server,
     extensions: NO_EXTENSIONS,

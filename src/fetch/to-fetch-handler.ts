@@ -6,7 +6,7 @@ import { ClientDisconnect } from '../http/request.js';
 import type { ASGIApp } from '../protocol.js';
 import { Lifespan, type LifespanMode } from '../server/lifespan.js';
 import { validate } from '../validate/middleware.js';
-import { runtimeClient, type Address } from './connection.js';
+import { nodeRawHeaders, runtimeClient, type Address } from './connection.js';
 import { FetchExchange } from './exchange.js';
 import { fetchScope, type ScopeContext } from './scope.js';
 
@@ -101,7 +101,7 @@ export function toFetchHandler(app: ASGIApp, options: ToFetchHandlerOptions = {}
     const exchange = new FetchExchange(request);
     let scope;
     try {
-      scope = fetchScope(request, clientOf(request, info), context);
+      scope = fetchScope(request, clientOf(request, info), nodeRawHeaders(request, info), context);
     } catch (error) {
       logger.error(`could not build the scope, ${requestLine(request)}`, error);
       return Promise.resolve(internalError());

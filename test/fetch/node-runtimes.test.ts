@@ -4,7 +4,7 @@
  */
 import { jest } from '@jest/globals';
 import { serve as honoServe } from '@hono/node-server';
-import type { Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve as srvxServe } from 'srvx/node';
 import { toFetchHandler, type ASGIApp, type ASGIReceiveEvent, type FetchHandler, type HTTPScope } from '../../src/index.js';
@@ -54,7 +54,24 @@ const app: ASGIApp = async (scope, receive, send) => {
   await send({ type: 'http.response.body', body: encoder.encode(`hello ${scope.method} ${scope.path}`) });
 };
 
+/** node:http sends repeated headers as separate lines, as they were given. */
+function rawGet(url: string, headers: Record<string, string | string[]>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 async function exercise(url: string) {
+  // The raw header list reaches the scope: wire order, original duplicates, names lower-cased.
+  expect(await rawGet(`${url}/raw`, { 'X-Zed': 'z', 'X-Dup': ['1', '2'], 'X-Alpha': 'a' })).toBe(200);
+  const names = lastScope!.headers.map(([n, v]) => `${new TextDecoder().decode(n)}=${new TextDecoder().decode(v)}`);
+  expect(names.filter((n) => n.startsWith('x-'))).toEqual(['x-zed=z', 'x-dup=1', 'x-dup=2', 'x-alpha=a']);
+
   const text = await fetch(`${url}/hi%20there?x=1`);
   expect(await text.text()).toBe('hello GET /hi there');
   expect(text.headers.get('content-length')).toBe('19');
