@@ -206,16 +206,17 @@ function awslambdaGlobal(): AWSLambdaGlobal {
   return global;
 }
 
-/** Waits until the stream takes more, or is gone. */
-function drained(stream: ResponseStream): Promise<void> {
+/** Waits until the stream emits `event` (it takes more, or has flushed everything), or is gone. */
+function settled(stream: ResponseStream, event: 'drain' | 'finish'): Promise<void> {
+  if (event === 'finish' && stream.writableFinished === true) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
-      stream.off('drain', done);
+      stream.off(event, done);
       stream.off('close', done);
       stream.off('error', done);
       resolve();
     };
-    stream.once('drain', done);
+    stream.once(event, done);
     stream.once('close', done);
     stream.once('error', done);
   });
@@ -258,9 +259,11 @@ export function streamHandler(app: ASGIApp, options: LambdaHandlerOptions = {}):
       }
       if (!more) {
         writer.end(chunk.length > 0 ? chunk : undefined);
+        // The invocation ends when Lambda has the whole body, not when it was handed over.
+        await settled(writer, 'finish');
         return;
       }
-      if (chunk.length > 0 && !writer.write(chunk)) await drained(writer);
+      if (chunk.length > 0 && !writer.write(chunk)) await settled(writer, 'drain');
     });
     const onClose = () => invocation.disconnect();
     responseStream.once('close', onClose);
@@ -272,7 +275,9 @@ export function streamHandler(app: ASGIApp, options: LambdaHandlerOptions = {}):
         if (writer === undefined) {
           invocation.status = 500;
           invocation.headers = TEXT_500;
-          open(invocation).end(Buffer.from('Internal Server Error'));
+          const failed = open(invocation);
+          failed.end(Buffer.from('Internal Server Error'));
+          await settled(failed, 'finish');
           return;
         }
         throw new Error('the app returned before completing its response');
@@ -283,7 +288,9 @@ export function streamHandler(app: ASGIApp, options: LambdaHandlerOptions = {}):
       if (writer === undefined && !invocation.disconnected) {
         invocation.status = 500;
         invocation.headers = TEXT_500;
-        open(invocation).end(Buffer.from('Internal Server Error'));
+        const failed = open(invocation);
+        failed.end(Buffer.from('Internal Server Error'));
+        await settled(failed, 'finish');
         return;
       }
       // Part of the body is out: fail the invocation, so the stream is not passed off as complete.

@@ -93,8 +93,8 @@ export interface LambdaContext {
 export interface ResponseStream {
   write(chunk: Uint8Array): boolean;
   end(chunk?: Uint8Array): void;
-  once(event: 'drain' | 'close' | 'error', listener: (...args: unknown[]) => void): unknown;
-  off(event: 'drain' | 'close' | 'error', listener: (...args: unknown[]) => void): unknown;
+  once(event: 'drain' | 'close' | 'error' | 'finish', listener: (...args: unknown[]) => void): unknown;
+  off(event: 'drain' | 'close' | 'error' | 'finish', listener: (...args: unknown[]) => void): unknown;
   readonly destroyed?: boolean;
   readonly writableFinished?: boolean;
 }
