@@ -118,16 +118,20 @@ export function fromFetchHandler(handler: FetchHandlerFunction): ASGIApp {
     if (bodyDone) watch();
 
     const response = await handler(request);
-    await sendResponse(response, send, abort);
-    responded = true;
+    // Marked before the last message goes: the server answers the watching receive() with
+    // http.disconnect as soon as the response is complete, and that is no client leaving.
+    await sendResponse(response, send, abort, () => {
+      responded = true;
+    });
   };
 }
 
-async function sendResponse(response: Response, send: Send, abort: AbortController): Promise<void> {
+async function sendResponse(response: Response, send: Send, abort: AbortController, last: () => void): Promise<void> {
   const start = { type: 'http.response.start' as const, status: response.status, headers: responseHeaders(response.headers) };
   const body = response.body;
   if (body === null) {
     await send(start);
+    last();
     await send({ type: 'http.response.body', body: EMPTY, more_body: false });
     return;
   }
@@ -142,12 +146,14 @@ async function sendResponse(response: Response, send: Send, abort: AbortControll
       const next = reader.read();
       const soon = await settledSoon(next);
       if (soon !== undefined && soon.done) {
+        last();
         await send({ type: 'http.response.body', body: step.value, more_body: false });
         return;
       }
       await send({ type: 'http.response.body', body: step.value, more_body: true });
       step = soon ?? (await next);
     }
+    last();
     await send({ type: 'http.response.body', body: EMPTY, more_body: false });
   } catch (error) {
     reader.cancel(error).catch(() => {});

@@ -48,6 +48,22 @@ describe('a fetch handler under serve', () => {
     expect(lines).toEqual([]);
   });
 
+  test('a response that completes normally leaves the signal alone', async () => {
+    const signals: AbortSignal[] = [];
+    const app = fromFetchHandler((request) => {
+      signals.push(request.signal);
+      return new URL(request.url).pathname === '/stream'
+        ? new Response(new ReadableStream({ async pull(c) { await sleep(5); c.enqueue(new Uint8Array(10)); c.close(); } }))
+        : new Response('done');
+    });
+    const { url } = await start(app);
+    expect(await (await fetch(url)).text()).toBe('done');
+    expect((await (await fetch(`${url}/stream`)).arrayBuffer()).byteLength).toBe(10);
+    expect(await (await fetch(url, { method: 'POST', body: 'x' })).text()).toBe('done');
+    await sleep(50);
+    expect(signals.map((s) => s.aborted)).toEqual([false, false, false]);
+  });
+
   test('the response: status, headers with several set-cookies, a whole body gets a content-length', async () => {
     const app = fromFetchHandler(() => {
       const headers = new Headers({ 'content-type': 'text/plain', 'x-one': '1' });
