@@ -9,7 +9,7 @@ import type {
   LambdaFunctionURLEvent,
   LambdaFunctionURLResult,
 } from 'aws-lambda';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { handler, LambdaEventError, type LambdaLogger } from '../../src/aws-lambda/index.js';
 import { PlainTextResponse, type ASGIApp, type HTTPScope, type Scope } from '../../src/index.js';
@@ -266,4 +266,55 @@ describe('failures', () => {
     expect(log.lines[0]).toMatch(/Exception in ASGI application, "POST \/prod-api\/my\/path here" Error: kaput/);
     expect(log.lines[1]).toMatch(/returned without starting its response/);
   });
+});
+
+describe('every event kind: a binary body, cookies both ways, a base path', () => {
+  const kinds: [string, string][] = [
+    ['REST (v1)', 'api-gateway-v1'],
+    ['HTTP API payload 1.0', 'api-gateway-v1'],
+    ['HTTP API (v2)', 'api-gateway-v2'],
+    ['Function URL', 'function-url'],
+    ['ALB', 'alb'],
+    ['ALB, multi-value', 'alb-multi-value'],
+  ];
+  test.each(kinds)('%s', async (kind, name) => {
+    const event = fixture<Record<string, unknown>>(name);
+    const binary = Uint8Array.of(0, 0x80, 0xff, 0x10);
+    event['body'] = Buffer.from(binary).toString('base64');
+    event['isBase64Encoded'] = true;
+    if (kind === 'HTTP API payload 1.0') event['version'] = '1.0';
+    const v2 = 'rawPath' in event;
+    if (v2) {
+      event['rawPath'] = '/base/thing';
+      event['cookies'] = ['k1=v1', 'k2=v2'];
+      event['headers'] = { ...(event['headers'] as object), 'content-type': 'application/octet-stream' };
+    } else {
+      event['path'] = '/base/thing';
+      event['headers'] = { host: 'example.org', 'content-type': 'application/octet-stream', cookie: 'k1=v1; k2=v2' };
+      if (event['multiValueHeaders'] !== undefined) {
+        event['multiValueHeaders'] = { host: ['example.org'], 'content-type': ['application/octet-stream'], cookie: ['k1=v1; k2=v2'] };
+      }
+    }
+    const { app, seen } = echo();
+    const result = await handler(app, { apiGatewayBasePath: '/base', lifespan: 'off' })(event as never);
+    expect(seen.scope!.path).toBe('/thing');
+    expect([...seen.body!]).toEqual([...binary]);
+    expect(headerList(seen.scope!)).toContain('cookie: k1=v1; k2=v2');
+    expect(result.isBase64Encoded).toBe(true);
+    expect([...Buffer.from(result.body, 'base64')]).toEqual([...binary]);
+    const r = result as { headers?: Record<string, string>; multiValueHeaders?: Record<string, string[]>; cookies?: string[] };
+    const cookies = [
+      ...(r.cookies ?? []),
+      ...(r.multiValueHeaders?.['set-cookie'] ?? []),
+      ...Object.entries(r.headers ?? {}).filter(([n]) => n.toLowerCase() === 'set-cookie').map(([, v]) => v),
+    ];
+    expect(cookies.sort()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+  });
+});
+
+test('the published types stand without @types/aws-lambda: no source in src/aws-lambda imports it', () => {
+  const dir = join(repoRoot, 'src', 'aws-lambda');
+  for (const file of readdirSync(dir)) {
+    expect(readFileSync(join(dir, file), 'utf8')).not.toMatch(/from ['"]aws-lambda['"]|types=["']aws-lambda/);
+  }
 });
