@@ -33,10 +33,13 @@ export interface ToFetchHandlerOptions {
   logger?: FetchLogger;
 }
 
-/** What `toFetchHandler` returns: callable, and with `fetch`, so `Bun.serve(handler)`,
- * `Deno.serve(handler)` and a Worker's `export default handler` all take it as it is. */
+/**
+ * What `toFetchHandler` returns: a plain object with `fetch`, the shape a Worker's and
+ * `deno serve`'s default export has and `Bun.serve` takes; `Deno.serve(handler.fetch)` takes its
+ * method. (Not a function: workerd reads a default-exported function as a class.)
+ */
 export interface FetchHandler {
-  (request: Request, info?: unknown): Promise<Response>;
+  /** Answers one request; `info` is the runtime's second argument (Deno's info, Bun's server, a Worker's env). */
   fetch(request: Request, info?: unknown): Promise<Response>;
   /** Runs lifespan startup; rejects with `LifespanStartupError` if the app fails it. Run before
    * the first request if not called. */
@@ -124,9 +127,9 @@ export function toFetchHandler(app: ASGIApp, options: ToFetchHandlerOptions = {}
     return exchange.response;
   }
 
-  const handler = ((request: Request, info?: unknown) => handle(request, info)) as FetchHandler;
-  handler.fetch = handle;
-  handler.startup = start;
-  handler.shutdown = () => (startup === undefined ? Promise.resolve() : startup.then(() => lifespan.shutdown(), () => undefined));
-  return handler;
+  return {
+    fetch: handle,
+    startup: start,
+    shutdown: () => (startup === undefined ? Promise.resolve() : startup.then(() => lifespan.shutdown(), () => undefined)),
+  };
 }

@@ -21,7 +21,7 @@ test('64 MiB response read slowly, in bounded memory', async () => {
     }
   };
   const baseline = await liveBytes();
-  const response = await toFetchHandler(app, { lifespan: 'off' })(new Request('http://h/'));
+  const response = await toFetchHandler(app, { lifespan: 'off' }).fetch(new Request('http://h/'));
   const reader = response.body!.getReader();
   let received = 0;
   let chunks = 0;

@@ -45,7 +45,7 @@ describe('the scope, field by field', () => {
       headers: [['X-B', '1'], ['x-a', '2'], ['x-b', '3'], ['host', 'example.com:8080']],
       body: 'hi',
     });
-    const response = await handler(request, { remoteAddr: { transport: 'tcp', hostname: '10.1.2.3', port: 5555 } });
+    const response = await handler.fetch(request, { remoteAddr: { transport: 'tcp', hostname: '10.1.2.3', port: 5555 } });
     expect(response.status).toBe(200);
     const scope = seen.scope!;
     expect(scope.type).toBe('http');
@@ -73,7 +73,7 @@ describe('the scope, field by field', () => {
   test('https, default port, IPv6 literal, a host added from the URL, no query', async () => {
     const { app, seen } = recorder();
     const handler = toFetchHandler(app, { lifespan: 'off' });
-    await handler(new Request('https://[::1]/'));
+    await handler.fetch(new Request('https://[::1]/'));
     const scope = seen.scope!;
     expect(scope.scheme).toBe('https');
     expect(scope.server).toEqual(['::1', 443]);
@@ -82,7 +82,7 @@ describe('the scope, field by field', () => {
     expect(text(scope.query_string)).toBe('');
     expect(scope.headers.map(([n, v]) => [text(n), text(v)])).toEqual([['host', '[::1]']]);
     expect(scope.client).toBeNull();
-    await handler(new Request('http://h/p?#frag'));
+    await handler.fetch(new Request('http://h/p?#frag'));
     expect(text(seen.scope!.query_string)).toBe('');
     expect(seen.scope!.server).toEqual(['h', 80]);
   });
@@ -93,7 +93,7 @@ describe('the scope, field by field', () => {
     const headers = new Headers();
     headers.append('set-cookie', 'a=1');
     headers.append('set-cookie', 'b=2');
-    await handler(new Request('http://h/%E0%A4%A/x%20y', { headers }));
+    await handler.fetch(new Request('http://h/%E0%A4%A/x%20y', { headers }));
     expect(seen.scope!.path).toBe('/%E0%A4%A/x y');
     expect(seen.scope!.headers.filter(([n]) => text(n) === 'set-cookie').map(([, v]) => text(v))).toEqual(['a=1', 'b=2']);
   });
@@ -103,18 +103,18 @@ describe('the scope, field by field', () => {
     const handler = toFetchHandler(app, { lifespan: 'off' });
     const request = new Request('http://h/');
     const bunServer = { requestIP: (r: Request) => (r === request ? { address: '1.2.3.4', port: 4000, family: 'IPv4' } : null) };
-    await handler(request, bunServer);
+    await handler.fetch(request, bunServer);
     expect(seen.scope!.client).toEqual(['1.2.3.4', 4000]);
-    await handler(new Request('http://h/'), { incoming: { socket: { remoteAddress: '5.6.7.8', remotePort: 99 } } });
+    await handler.fetch(new Request('http://h/'), { incoming: { socket: { remoteAddress: '5.6.7.8', remotePort: 99 } } });
     expect(seen.scope!.client).toEqual(['5.6.7.8', 99]);
     const srvx = Object.assign(new Request('http://h/'), { runtime: { node: { req: { socket: { remoteAddress: '::1', remotePort: 7 } } } } });
-    await handler(srvx);
+    await handler.fetch(srvx);
     expect(seen.scope!.client).toEqual(['::1', 7]);
-    await handler(Object.assign(new Request('http://h/'), { ip: '9.9.9.9' }));
+    await handler.fetch(Object.assign(new Request('http://h/'), { ip: '9.9.9.9' }));
     expect(seen.scope!.client).toEqual(['9.9.9.9', 0]);
 
     const own = toFetchHandler(app, { lifespan: 'off', client: (r) => [r.headers.get('cf-connecting-ip') ?? '?', 0] });
-    await own(new Request('http://h/', { headers: { 'cf-connecting-ip': '203.0.113.9' } }), { SOME_BINDING: 1 });
+    await own.fetch(new Request('http://h/', { headers: { 'cf-connecting-ip': '203.0.113.9' } }), { SOME_BINDING: 1 });
     expect(seen.scope!.client).toEqual(['203.0.113.9', 0]);
   });
 });
@@ -129,7 +129,7 @@ describe('the response', () => {
       });
       await send({ type: 'http.response.body', body: bytes('created') });
     };
-    const response = await toFetchHandler(app, { lifespan: 'off' })(new Request('http://h/'));
+    const response = await toFetchHandler(app, { lifespan: 'off' }).fetch(new Request('http://h/'));
     expect(response.status).toBe(201);
     expect(response.headers.get('content-type')).toBe('text/plain');
     expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
@@ -139,7 +139,7 @@ describe('the response', () => {
 
   test('JSON through the validation that is on by default', async () => {
     const handler = toFetchHandler(new JSONResponse({ ok: true }));
-    const response = await handler(new Request('http://h/'));
+    const response = await handler.fetch(new Request('http://h/'));
     expect(await response.json()).toEqual({ ok: true });
   });
 
@@ -148,7 +148,7 @@ describe('the response', () => {
       await send({ type: 'http.response.start', status, headers: [[bytes('x-s'), bytes('1')]] });
       await send({ type: 'http.response.body', body: bytes('not allowed') });
     };
-    const response = await toFetchHandler(app, { lifespan: 'off', validate: false })(new Request('http://h/'));
+    const response = await toFetchHandler(app, { lifespan: 'off', validate: false }).fetch(new Request('http://h/'));
     expect(response.status).toBe(status);
     expect(response.body).toBeNull();
     expect(response.headers.get('x-s')).toBe('1');
@@ -161,7 +161,7 @@ describe('the response', () => {
         await send({ type: 'http.response.body', body: bytes('hello'), more_body: more });
         if (more) await send({ type: 'http.response.body', body: new Uint8Array(0) });
       };
-      const response = await toFetchHandler(app, { lifespan: 'off', validate: false })(new Request('http://h/', { method: 'HEAD' }));
+      const response = await toFetchHandler(app, { lifespan: 'off', validate: false }).fetch(new Request('http://h/', { method: 'HEAD' }));
       expect(response.body).toBeNull();
       expect(response.headers.get('content-length')).toBe('5');
     }
@@ -178,7 +178,7 @@ describe('the response', () => {
         sendError = error;
       }
     };
-    const response = await toFetchHandler(app, { lifespan: 'off', validate: false, logger: log.logger })(new Request('http://h/'));
+    const response = await toFetchHandler(app, { lifespan: 'off', validate: false, logger: log.logger }).fetch(new Request('http://h/'));
     expect(response.status).toBe(500);
     expect(await response.text()).toBe('Internal Server Error');
     expect(String(sendError)).toMatch(new RegExp(`status ${status} cannot be sent`));
@@ -191,7 +191,7 @@ describe('the response', () => {
       await send({ type: 'http.response.start', status: 200, headers: [[bytes('x-split'), bytes('a\r\nx-injected: 1')]] });
       await send({ type: 'http.response.body', body: bytes('x'), more_body: true });
     };
-    const response = await toFetchHandler(app, { lifespan: 'off', validate: false, logger: log.logger })(new Request('http://h/'));
+    const response = await toFetchHandler(app, { lifespan: 'off', validate: false, logger: log.logger }).fetch(new Request('http://h/'));
     expect(response.status).toBe(500);
     expect(response.headers.get('x-injected')).toBeNull();
     expect(log.lines.join('\n')).toMatch(/cannot be sent through the fetch API/);
@@ -202,7 +202,7 @@ describe('the response', () => {
     const app = (async (_s, _r, send) => {
       await send({ type: 'http.response.start', status: '200' } as never);
     }) as ASGIApp;
-    const response = await toFetchHandler(app, { lifespan: 'off', logger: log.logger })(new Request('http://h/'));
+    const response = await toFetchHandler(app, { lifespan: 'off', logger: log.logger }).fetch(new Request('http://h/'));
     expect(response.status).toBe(500);
     expect(log.lines.join('\n')).toMatch(/status must be an integer/);
   });
@@ -210,9 +210,9 @@ describe('the response', () => {
   test('an app that throws before its start, or returns without one, answers 500', async () => {
     const log = quietLogger();
     const throws = toFetchHandler(async () => { throw new Error('boom'); }, { lifespan: 'off', logger: log.logger });
-    expect((await throws(new Request('http://h/x'))).status).toBe(500);
+    expect((await throws.fetch(new Request('http://h/x'))).status).toBe(500);
     const silent = toFetchHandler(async () => {}, { lifespan: 'off', validate: false, logger: log.logger });
-    expect((await silent(new Request('http://h/y'))).status).toBe(500);
+    expect((await silent.fetch(new Request('http://h/y'))).status).toBe(500);
     expect(log.lines[0]).toMatch(/Exception in ASGI application, "GET http:\/\/h\/x" Error: boom/);
     expect(log.lines[1]).toMatch(/returned without starting a response, "GET http:\/\/h\/y"/);
   });
@@ -224,7 +224,7 @@ describe('the response', () => {
       await send({ type: 'http.response.body', body: bytes('part'), more_body: true });
       throw new Error('midway');
     };
-    const response = await toFetchHandler(app, { lifespan: 'off', logger: log.logger })(new Request('http://h/'));
+    const response = await toFetchHandler(app, { lifespan: 'off', logger: log.logger }).fetch(new Request('http://h/'));
     expect(response.status).toBe(200);
     await expect(response.text()).rejects.toThrow('midway');
   });
@@ -243,7 +243,7 @@ describe('streaming', () => {
       await send({ type: 'http.response.body', body: new Uint8Array(0) });
       finished = true;
     };
-    const response = await toFetchHandler(app, { lifespan: 'off' })(new Request('http://h/'));
+    const response = await toFetchHandler(app, { lifespan: 'off' }).fetch(new Request('http://h/'));
     await sleep(50);
     // One chunk queued (high water mark 1), one waiting in send(): the app is held.
     expect(sent).toBeLessThanOrEqual(2);
@@ -277,7 +277,7 @@ describe('streaming', () => {
       }
       await new PlainTextResponse(`${chunks.reduce((a, b) => a + b, 0)}`)(scope, receive, send);
     };
-    const pending = toFetchHandler(app, { lifespan: 'off' })(new Request('http://h/', { method: 'POST', body: upload, duplex: 'half' } as RequestInit));
+    const pending = toFetchHandler(app, { lifespan: 'off' }).fetch(new Request('http://h/', { method: 'POST', body: upload, duplex: 'half' } as RequestInit));
     await sleep(50);
     // The app asked once; the stream was not drained ahead of it.
     expect(pulls).toBeLessThanOrEqual(3);
@@ -301,7 +301,7 @@ describe('disconnect', () => {
       done();
     };
     const abort = new AbortController();
-    const response = await toFetchHandler(app, { lifespan: 'off' })(new Request('http://h/', { signal: abort.signal }));
+    const response = await toFetchHandler(app, { lifespan: 'off' }).fetch(new Request('http://h/', { signal: abort.signal }));
     expect(response.status).toBe(200);
     await response.body!.getReader().read();
     abort.abort();
@@ -323,7 +323,7 @@ describe('disconnect', () => {
       done();
     };
     const abort = new AbortController();
-    const response = await toFetchHandler(app, { lifespan: 'off', logger: quietLogger().logger })(new Request('http://h/', { signal: abort.signal }));
+    const response = await toFetchHandler(app, { lifespan: 'off', logger: quietLogger().logger }).fetch(new Request('http://h/', { signal: abort.signal }));
     expect(response.status).toBe(200);
     await sleep(20);
     abort.abort();
@@ -348,7 +348,7 @@ describe('disconnect', () => {
       after = await receive();
       done();
     };
-    const response = await toFetchHandler(app, { lifespan: 'off', logger: log.logger })(new Request('http://h/'));
+    const response = await toFetchHandler(app, { lifespan: 'off', logger: log.logger }).fetch(new Request('http://h/'));
     const reader = response.body!.getReader();
     await reader.read();
     await reader.cancel();
@@ -365,7 +365,7 @@ describe('disconnect', () => {
       after = await within(2_000, receive(), 'receive after the response');
     };
     const handler = toFetchHandler(app, { lifespan: 'off' });
-    expect(await (await handler(new Request('http://h/'))).text()).toBe('done');
+    expect(await (await handler.fetch(new Request('http://h/'))).text()).toBe('done');
     await within(3_000, (async () => { while (after === undefined) await sleep(5); })());
     expect(after).toEqual({ type: 'http.disconnect' });
   });
@@ -395,7 +395,7 @@ describe('lifespan', () => {
   test('startup runs lazily, once, before the first request; state reaches requests', async () => {
     const events: string[] = [];
     const handler = toFetchHandler(lifespanApp(events));
-    const [a, b] = await Promise.all([handler(new Request('http://h/')), handler.fetch(new Request('http://h/'))]);
+    const [a, b] = await Promise.all([handler.fetch(new Request('http://h/')), handler.fetch(new Request('http://h/'))]);
     expect(await a.text()).toBe('connected');
     expect(await b.text()).toBe('connected');
     expect(events).toEqual(['lifespan.startup']);
@@ -407,23 +407,23 @@ describe('lifespan', () => {
     const events: string[] = [];
     const handler = toFetchHandler(lifespanApp(events));
     await handler.startup();
-    expect(await (await handler(new Request('http://h/'))).text()).toBe('connected');
+    expect(await (await handler.fetch(new Request('http://h/'))).text()).toBe('connected');
     await handler.shutdown();
 
     const log = quietLogger();
     const failing = toFetchHandler(lifespanApp([], true), { logger: log.logger });
     await expect(failing.startup()).rejects.toThrow('lifespan startup failed: no db');
-    expect((await failing(new Request('http://h/'))).status).toBe(500);
+    expect((await failing.fetch(new Request('http://h/'))).status).toBe(500);
     const lazy = toFetchHandler(lifespanApp([], true), { logger: log.logger });
-    expect((await lazy(new Request('http://h/'))).status).toBe(500);
-    expect((await lazy(new Request('http://h/'))).status).toBe(500);
+    expect((await lazy.fetch(new Request('http://h/'))).status).toBe(500);
+    expect((await lazy.fetch(new Request('http://h/'))).status).toBe(500);
     // Logged once per handler, however many requests it refused.
     expect(log.lines.filter((l) => l.includes('lifespan startup failed'))).toHaveLength(2);
   });
 
   test('an app that does not speak lifespan is served in auto mode', async () => {
     const handler = toFetchHandler(new PlainTextResponse('plain'));
-    expect(await (await handler(new Request('http://h/'))).text()).toBe('plain');
+    expect(await (await handler.fetch(new Request('http://h/'))).text()).toBe('plain');
     await handler.shutdown();
   });
 });
