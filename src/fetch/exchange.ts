@@ -10,6 +10,8 @@ import { ClientDisconnect } from '../http/request.js';
 import { decodeLatin1 } from '../http/target.js';
 
 const EMPTY = new Uint8Array(0);
+/** What `new Response` takes, in Node's types and in the DOM's (whose `BodyInit` wants an ArrayBuffer-backed view). */
+type ResponseBody = ConstructorParameters<typeof Response>[0];
 const NO_MORE_BODY: HTTPReceiveEvent = Object.freeze({ type: 'http.request', body: EMPTY, more_body: false }) as HTTPReceiveEvent;
 const resolved: Promise<void> = Promise.resolve();
 
@@ -216,7 +218,7 @@ export class FetchExchange {
     let response: Response;
     try {
       const length = stream || noBody ? -1 : bytes === null ? 0 : bytes.length;
-      response = new Response(body, { status, headers: toHeaderPairs(this.headers, length) });
+      response = new Response(body as ResponseBody, { status, headers: toHeaderPairs(this.headers, length) });
     } catch (error) {
       // Headers the fetch API refuses (a CR or LF in a value, a name that is not a token).
       this.controller = undefined;

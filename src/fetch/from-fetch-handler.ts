@@ -109,7 +109,7 @@ export function fromFetchHandler(handler: FetchHandlerFunction): ASGIApp {
         init.body = new Upload(receive, abort, watch).stream(bytes);
         init.duplex = 'half';
       } else if (bytes.length > 0) {
-        init.body = bytes;
+        init.body = bytes as RequestInit['body'];
       }
     }
     const request = new Request(requestUrl(scope, host), init);
