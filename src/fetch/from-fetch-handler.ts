@@ -25,16 +25,21 @@ function requestUrl(scope: HTTPScope, host: string | undefined): string {
   return `${scope.scheme ?? 'http'}://${authority}${scope.root_path ?? ''}${rawPath}${query}`;
 }
 
-function requestHeaders(list: readonly Header[]): { headers: [string, string][]; host: string | undefined } {
+/** The headers as string pairs; the `host`; whether `content-length` or `transfer-encoding` announce a body. */
+function requestHeaders(list: readonly Header[]): { headers: [string, string][]; host: string | undefined; announcesBody: boolean } {
   const headers = new Array<[string, string]>(list.length);
   let host: string | undefined;
+  let announcesBody = false;
   for (let i = 0; i < list.length; i++) {
     const [name, value] = list[i]!;
     const pair: [string, string] = [decodeLatin1(name), decodeLatin1(value)];
-    if (host === undefined && name.length === 4 && pair[0].toLowerCase() === 'host') host = pair[1];
+    const length = name.length;
+    if (length === 4 && host === undefined && pair[0].toLowerCase() === 'host') host = pair[1];
+    else if (length === 14 && pair[1] !== '0' && pair[0].toLowerCase() === 'content-length') announcesBody = true;
+    else if (length === 17 && pair[0].toLowerCase() === 'transfer-encoding') announcesBody = true;
     headers[i] = pair;
   }
-  return { headers, host };
+  return { headers, host, announcesBody };
 }
 
 function responseHeaders(headers: Headers): Header[] {
@@ -87,7 +92,7 @@ export function fromFetchHandler(handler: FetchHandlerFunction): ASGIApp {
   return async (scope, receive, send) => {
     if (scope.type !== 'http') return; // lifespan: not spoken, so serve's 'auto' mode moves on
     const abort = new AbortController();
-    const { headers, host } = requestHeaders(scope.headers);
+    const { headers, host, announcesBody } = requestHeaders(scope.headers);
     const init: RequestInit & { duplex?: 'half' } = { method: scope.method, headers, signal: abort.signal };
 
     // Once the body is read, the next receive() is http.disconnect: the client left, or the
@@ -95,11 +100,16 @@ export function fromFetchHandler(handler: FetchHandlerFunction): ASGIApp {
     let responded = false;
     const watch = (): void => {
       void receive().then((message) => {
+        // A server may still hand over the (empty) last body message first; wait on past it.
+        if (message.type === 'http.request') return watch();
         if (message.type === 'http.disconnect' && !responded) abort.abort(new ClientDisconnect('the client disconnected'));
       }, () => {});
     };
     let bodyDone = true;
-    if (scope.method !== 'GET' && scope.method !== 'HEAD') {
+    // A request whose headers announce no body is not read: some servers (tsgi's serve among
+    // them) send no `http.request` at all for it, and waiting for one would hang. Over HTTP/2 a
+    // body needs no such header, so there the body is read whatever the headers say.
+    if (scope.method !== 'GET' && scope.method !== 'HEAD' && (announcesBody || scope.http_version === '2')) {
       // The first message decides: a body that came whole is handed over as bytes, no stream.
       const first = (await receive()) as ASGIReceiveEvent;
       if (first.type !== 'http.request') return;
@@ -112,7 +122,14 @@ export function fromFetchHandler(handler: FetchHandlerFunction): ASGIApp {
         init.body = bytes as RequestInit['body'];
       }
     }
-    const request = new Request(requestUrl(scope, host), init);
+    let request: Request;
+    try {
+      request = new Request(requestUrl(scope, host), init);
+    } catch (error) {
+      // The fetch API refuses some requests HTTP allows: TRACE, TRACK and CONNECT, a header it
+      // will not hold. The client asked for what this app cannot take: a 4xx, not a 500.
+      return refuse(send, scope.method, error);
+    }
     // A streamed upload watches from its end (and aborts the signal itself if the client leaves
     // mid-body); the handler may leave it unread, as in any server.
     if (bodyDone) watch();
@@ -124,6 +141,15 @@ export function fromFetchHandler(handler: FetchHandlerFunction): ASGIApp {
       responded = true;
     });
   };
+}
+
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
+async function refuse(send: Send, method: string, error: unknown): Promise<void> {
+  const notAllowed = FORBIDDEN_METHODS.has(method.toUpperCase());
+  const text = new TextEncoder().encode(`${notAllowed ? 'Method Not Allowed' : 'Bad Request'}: ${error instanceof Error ? error.message : String(error)}`);
+  await send({ type: 'http.response.start', status: notAllowed ? 405 : 400, headers: [[encodeLatin1('content-type'), encodeLatin1('text/plain; charset=utf-8')]] });
+  await send({ type: 'http.response.body', body: text });
 }
 
 async function sendResponse(response: Response, send: Send, abort: AbortController, last: () => void): Promise<void> {

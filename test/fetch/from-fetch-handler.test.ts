@@ -1,6 +1,7 @@
 /** fromFetchHandler: fetch handlers (plain ones and a Hono app) as ASGI apps, under serve over real sockets. */
 import { jest } from '@jest/globals';
 import { Hono } from 'hono';
+import { request as httpRequest } from 'node:http';
 import { stream as honoStream } from 'hono/streaming';
 import { baseHTTPMiddleware, fromFetchHandler, type ASGIApp } from '../../src/index.js';
 import { serve, type Logger, type ServerHandle } from '../../src/node/index.js';
@@ -192,6 +193,41 @@ describe('a fetch handler under serve', () => {
     await expect(response.text()).rejects.toThrow();
     expect(lines.join('\n')).toMatch(/Exception in ASGI application.*source failed/);
   });
+});
+
+test('a request the fetch API cannot hold gets a 4xx, and the handler is not called', async () => {
+  let called = 0;
+  const client = new TestClient(fromFetchHandler(() => {
+    called += 1;
+    return new Response('ok');
+  }));
+  const propfind = await client.fetch('/', { method: 'PROPFIND' });
+  expect(propfind.status).toBe(200);
+  const { url } = await start(fromFetchHandler(() => {
+    called += 1;
+    return new Response('ok');
+  }));
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = httpRequest(url, { method: 'TRACE' }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  expect(status).toBe(405);
+  expect(called).toBe(1);
+});
+
+test('a bodiless POST and DELETE reach the handler (serve sends no http.request for them)', async () => {
+  const seen: string[] = [];
+  const { url } = await start(fromFetchHandler(async (request) => {
+    seen.push(`${request.method} ${JSON.stringify(await request.text())}`);
+    return new Response('ok');
+  }));
+  expect((await within(10_000, fetch(url, { method: 'POST' }), 'a bodiless POST')).status).toBe(200);
+  expect((await within(10_000, fetch(url, { method: 'DELETE' }), 'a bodiless DELETE')).status).toBe(200);
+  expect(seen).toEqual(['POST ""', 'DELETE ""']);
 });
 
 describe('in process, through TestClient', () => {
