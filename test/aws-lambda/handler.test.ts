@@ -219,6 +219,7 @@ describe('lifespan, once per container', () => {
       }
       if (scope.type === 'http') await new PlainTextResponse(String(scope.state?.['count']))(scope, receive, send);
     };
+    const before = new Set(process.listeners('SIGTERM'));
     const lambda = handler(app);
     const event = fixture<APIGatewayProxyEventV2>('api-gateway-v2');
     const results = await Promise.all([lambda(event), lambda(event)]);
@@ -227,7 +228,10 @@ describe('lifespan, once per container', () => {
     expect(events).toEqual(['lifespan.startup']);
     await lambda.shutdown();
     expect(events).toEqual(['lifespan.startup', 'lifespan.shutdown']);
-    process.removeAllListeners('SIGTERM');
+    // The container's shutdown hook was installed; take it out again (this is one jest worker).
+    const added = process.listeners('SIGTERM').filter((l) => !before.has(l));
+    expect(added).toHaveLength(1);
+    for (const listener of added) process.off('SIGTERM', listener);
   });
 
   test("'on' with an app that does not speak lifespan fails the invocation; 'auto' serves it", async () => {
