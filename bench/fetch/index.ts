@@ -41,7 +41,7 @@ const groups: Group[] = [
   },
   {
     title: 'Hono: on its Node adapter and through fromFetchHandler on serve',
-    targets: [node('Hono on @hono/node-server', 'hono-native'), node('Hono through fromFetchHandler on serve', 'hono-on-serve')],
+    targets: [node('Hono on @hono/node-server', 'hono-native'), node('Hono through fromFetchHandler on serve', 'hono-on-serve'), node('a bare fetch handler through fromFetchHandler on serve', 'fetch-on-serve')],
     goal: { target: 'Hono through fromFetchHandler on serve', ratio: 0.9, label: 'Hono through fromFetchHandler on serve' },
   },
 ];

@@ -7,19 +7,21 @@
  * - `srvx`: the tsgi app through toFetchHandler on srvx
  * - `hono-native`: the Hono app on @hono/node-server
  * - `hono-on-serve`: the Hono app through fromFetchHandler on tsgi's `serve`
+ * - `fetch-on-serve`: a bare fetch handler through fromFetchHandler on `serve` (its cost without Hono's)
  */
 import { serve as honoServe } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { serve as srvxServe } from 'srvx/node';
 import { fromFetchHandler, toFetchHandler } from '../../src/index.js';
 import { serve } from '../../src/node/index.js';
-import { app, hono } from './app.js';
+import { app, bareFetch, hono } from './app.js';
 
 const variant = process.env.VARIANT ?? 'serve';
 const quiet = { error: console.error, warn: () => {}, info: () => {} };
 
-if (variant === 'serve' || variant === 'hono-on-serve') {
-  const server = await serve(variant === 'serve' ? app : fromFetchHandler(hono.fetch), { port: 0, validate: false, lifespan: 'off', logger: quiet });
+if (variant === 'serve' || variant === 'hono-on-serve' || variant === 'fetch-on-serve') {
+  const chosen = variant === 'serve' ? app : fromFetchHandler(variant === 'hono-on-serve' ? hono.fetch : bareFetch);
+  const server = await serve(chosen, { port: 0, validate: false, lifespan: 'off', logger: quiet });
   console.log(`listening ${server.url}`);
 } else if (variant === 'hono-node-server' || variant === 'hono-native') {
   const fetch = variant === 'hono-native' ? hono.fetch : toFetchHandler(app, { validate: false, lifespan: 'off', logger: quiet }).fetch;
