@@ -5,3 +5,4 @@ export * from './validate/index.js';
 export * from './http/index.js';
 export { baseHTTPMiddleware, type CallNext, type Dispatch } from './middleware/base.js';
 export { WebSocket, WebSocketDisconnect, type AcceptOptions, type JsonMode, type WebSocketSide } from './websocket/index.js';
+export * from './fetch/index.js';

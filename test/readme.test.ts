@@ -8,7 +8,7 @@ import { repoRoot, run } from './support/run.js';
 
 const blocks = [...readFileSync(join(repoRoot, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)]
   .map((m) => m[1]!)
-  .filter((code) => /from 'tsgi(\/node|\/testing)?'/.test(code));
+  .filter((code) => /from 'tsgi(\/node|\/testing|\/aws-lambda)?'/.test(code));
 
 test('the README has examples for each entry point', () => {
   expect(blocks.length).toBeGreaterThanOrEqual(6);
@@ -31,6 +31,7 @@ test('every README example type-checks', () => {
           tsgi: [join(repoRoot, 'src', 'index.ts')],
           'tsgi/node': [join(repoRoot, 'src', 'node', 'index.ts')],
           'tsgi/testing': [join(repoRoot, 'src', 'testing', 'index.ts')],
+          'tsgi/aws-lambda': [join(repoRoot, 'src', 'aws-lambda', 'index.ts')],
         },
       },
       include: ['*.ts'],

@@ -1,0 +1,189 @@
+/**
+ * `fromFetchHandler(handler)`: a fetch handler (Hono's `app.fetch`, or any
+ * `(request) => Response`) as an ASGI app, so it runs under `serve`, behind `validate` and
+ * `baseHTTPMiddleware`.
+ */
+import type { ASGIReceiveEvent, Header, HTTPScope } from '../../generated/index.js';
+import { ClientDisconnect } from '../http/request.js';
+import { decodeLatin1, encodeLatin1 } from '../http/target.js';
+import type { ASGIApp, Receive, Send } from '../protocol.js';
+
+/** A fetch handler: what Bun, Deno and Workers serve, and what Hono's `app.fetch` is. */
+export type FetchHandlerFunction = (request: Request) => Response | Promise<Response>;
+
+const EMPTY = new Uint8Array(0);
+
+/** The request URL: scheme, the `host` header (else the server address), root path, raw path, query. */
+function requestUrl(scope: HTTPScope, host: string | undefined): string {
+  let authority = host;
+  if (authority === undefined) {
+    const server = scope.server;
+    authority = server == null ? 'localhost' : server[1] == null ? server[0] : `${server[0].includes(':') ? `[${server[0]}]` : server[0]}:${server[1]}`;
+  }
+  const rawPath = scope.raw_path != null ? decodeLatin1(scope.raw_path) : encodeURI(scope.path.slice((scope.root_path ?? '').length));
+  const query = scope.query_string.length > 0 ? `?${decodeLatin1(scope.query_string)}` : '';
+  return `${scope.scheme ?? 'http'}://${authority}${scope.root_path ?? ''}${rawPath}${query}`;
+}
+
+/** The headers as string pairs; the `host`; whether `content-length` or `transfer-encoding` announce a body. */
+function requestHeaders(list: readonly Header[]): { headers: [string, string][]; host: string | undefined; announcesBody: boolean } {
+  const headers = new Array<[string, string]>(list.length);
+  let host: string | undefined;
+  let announcesBody = false;
+  for (let i = 0; i < list.length; i++) {
+    const [name, value] = list[i]!;
+    const pair: [string, string] = [decodeLatin1(name), decodeLatin1(value)];
+    const length = name.length;
+    if (length === 4 && host === undefined && pair[0].toLowerCase() === 'host') host = pair[1];
+    else if (length === 14 && pair[1] !== '0' && pair[0].toLowerCase() === 'content-length') announcesBody = true;
+    else if (length === 17 && pair[0].toLowerCase() === 'transfer-encoding') announcesBody = true;
+    headers[i] = pair;
+  }
+  return { headers, host, announcesBody };
+}
+
+function responseHeaders(headers: Headers): Header[] {
+  const list: Header[] = [];
+  // Iteration yields set-cookie once per cookie and every other name once, values joined.
+  for (const [name, value] of headers) list.push([encodeLatin1(name), encodeLatin1(value)]);
+  return list;
+}
+
+/** Resolves with the promise's value if it settles within a few microtask turns, else undefined. */
+function settledSoon<T>(promise: Promise<T>): Promise<T | undefined> {
+  const later = Promise.resolve(undefined).then(() => undefined).then(() => undefined).then(() => undefined);
+  return Promise.race([promise, later]);
+}
+
+class Upload {
+  constructor(
+    private readonly receive: Receive,
+    private readonly abort: AbortController,
+    private readonly done: () => void,
+  ) {}
+
+  /** The request body as a stream that reads one message per pull: backpressure to the client. */
+  stream(first: Uint8Array): ReadableStream<Uint8Array> {
+    let pending: Uint8Array | undefined = first.length > 0 ? first : undefined;
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        if (pending !== undefined) {
+          controller.enqueue(pending);
+          pending = undefined;
+          return;
+        }
+        const message = await this.receive();
+        if (message.type === 'http.request') {
+          if (message.body !== undefined && message.body.length > 0) controller.enqueue(message.body);
+          if (message.more_body !== true) {
+            controller.close();
+            this.done();
+          }
+        } else {
+          this.abort.abort(new ClientDisconnect('the client disconnected'));
+          controller.error(new ClientDisconnect('the client disconnected before the request body was complete'));
+        }
+      },
+    }, { highWaterMark: 0 });
+  }
+}
+
+export function fromFetchHandler(handler: FetchHandlerFunction): ASGIApp {
+  return async (scope, receive, send) => {
+    if (scope.type !== 'http') return; // lifespan: not spoken, so serve's 'auto' mode moves on
+    const abort = new AbortController();
+    const { headers, host, announcesBody } = requestHeaders(scope.headers);
+    const init: RequestInit & { duplex?: 'half' } = { method: scope.method, headers, signal: abort.signal };
+
+    // Once the body is read, the next receive() is http.disconnect: the client left, or the
+    // response is done. Only the first aborts the handler's signal.
+    let responded = false;
+    const watch = (): void => {
+      void receive().then((message) => {
+        // A server may still hand over the (empty) last body message first; wait on past it.
+        if (message.type === 'http.request') return watch();
+        if (message.type === 'http.disconnect' && !responded) abort.abort(new ClientDisconnect('the client disconnected'));
+      }, () => {});
+    };
+    let bodyDone = true;
+    // A request whose headers announce no body is not read: some servers (tsgi's serve among
+    // them) send no `http.request` at all for it, and waiting for one would hang. Over HTTP/2 a
+    // body needs no such header, so there the body is read whatever the headers say.
+    if (scope.method !== 'GET' && scope.method !== 'HEAD' && (announcesBody || scope.http_version === '2')) {
+      // The first message decides: a body that came whole is handed over as bytes, no stream.
+      const first = (await receive()) as ASGIReceiveEvent;
+      if (first.type !== 'http.request') return;
+      const bytes = first.body ?? EMPTY;
+      if (first.more_body === true) {
+        bodyDone = false;
+        init.body = new Upload(receive, abort, watch).stream(bytes);
+        init.duplex = 'half';
+      } else if (bytes.length > 0) {
+        init.body = bytes as RequestInit['body'];
+      }
+    }
+    let request: Request;
+    try {
+      request = new Request(requestUrl(scope, host), init);
+    } catch (error) {
+      // The fetch API refuses some requests HTTP allows: TRACE, TRACK and CONNECT, a header it
+      // will not hold. The client asked for what this app cannot take: a 4xx, not a 500.
+      return refuse(send, scope.method, error);
+    }
+    // A streamed upload watches from its end (and aborts the signal itself if the client leaves
+    // mid-body); the handler may leave it unread, as in any server.
+    if (bodyDone) watch();
+
+    const response = await handler(request);
+    // Marked before the last message goes: the server answers the watching receive() with
+    // http.disconnect as soon as the response is complete, and that is no client leaving.
+    await sendResponse(response, send, abort, () => {
+      responded = true;
+    });
+  };
+}
+
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
+async function refuse(send: Send, method: string, error: unknown): Promise<void> {
+  const notAllowed = FORBIDDEN_METHODS.has(method.toUpperCase());
+  const text = new TextEncoder().encode(`${notAllowed ? 'Method Not Allowed' : 'Bad Request'}: ${error instanceof Error ? error.message : String(error)}`);
+  await send({ type: 'http.response.start', status: notAllowed ? 405 : 400, headers: [[encodeLatin1('content-type'), encodeLatin1('text/plain; charset=utf-8')]] });
+  await send({ type: 'http.response.body', body: text });
+}
+
+async function sendResponse(response: Response, send: Send, abort: AbortController, last: () => void): Promise<void> {
+  const start = { type: 'http.response.start' as const, status: response.status, headers: responseHeaders(response.headers) };
+  const body = response.body;
+  if (body === null) {
+    await send(start);
+    last();
+    await send({ type: 'http.response.body', body: EMPTY, more_body: false });
+    return;
+  }
+  const reader = body.getReader();
+  try {
+    await send(start);
+    let step = await reader.read();
+    while (!step.done) {
+      // A body known whole (a string, bytes) has its next read settled at once: send it as the
+      // last chunk, so the server can give it a content-length. A stream that is still
+      // producing gets its chunk sent now.
+      const next = reader.read();
+      const soon = await settledSoon(next);
+      if (soon !== undefined && soon.done) {
+        last();
+        await send({ type: 'http.response.body', body: step.value, more_body: false });
+        return;
+      }
+      await send({ type: 'http.response.body', body: step.value, more_body: true });
+      step = soon ?? (await next);
+    }
+    last();
+    await send({ type: 'http.response.body', body: EMPTY, more_body: false });
+  } catch (error) {
+    reader.cancel(error).catch(() => {});
+    if (!abort.signal.aborted) abort.abort(error);
+    throw error;
+  }
+}

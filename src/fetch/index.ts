@@ -1,0 +1,5 @@
+/** Fetch API interop, both ways: an ASGI app as a fetch handler, and a fetch handler as an app. */
+export { toFetchHandler, type FetchHandler, type FetchLogger, type ToFetchHandlerOptions } from './to-fetch-handler.js';
+export { fromFetchHandler, type FetchHandlerFunction } from './from-fetch-handler.js';
+export { runtimeClient, type Address } from './connection.js';
+export { UnsendableResponse } from './exchange.js';
