@@ -63,6 +63,8 @@ export class RequestResponseCycle {
   private bodyDelivered = false;
   private reading = false;
   private bytesRead = 0;
+  /** The unread rest of the body has been dealt with (drained, or the connection set to close). */
+  private bodySettled = false;
   private expectContinue: boolean;
   /**
    * The one pending receive(): a body read waiting for data, or a wait for the end of the cycle.
@@ -219,6 +221,8 @@ export class RequestResponseCycle {
         if (!(body instanceof Uint8Array)) throw new TypeError(`'http.response.body' body must be a Uint8Array, got ${typeof body}`);
         const more = message.more_body === true;
         if (!more && !this.trailersAnnounced) {
+          // Decided before the head, so that a connection about to close says so in it.
+          if (!this.bodyDelivered && !this.noBody) this.settleRequestBody();
           this.writeHead(this.headersWritten ? -1 : body.length);
           this.complete(this.bounded(body));
           return resolved;
@@ -315,6 +319,8 @@ export class RequestResponseCycle {
    * rest is drained, anything else closes the connection.
    */
   private settleRequestBody(): void {
+    if (this.bodySettled) return;
+    this.bodySettled = true;
     const declared = Number(this.req.headers['content-length'] ?? NaN);
     const left = this.req.complete ? this.req.readableLength : declared - this.bytesRead;
     if (Number.isFinite(left) && left <= DRAIN_LIMIT) {
