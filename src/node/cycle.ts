@@ -1,51 +1,48 @@
 /**
  * One request-response cycle on `node:http`: the `receive` and `send` an app gets for one
  * request, and the state a server keeps about it. The state is a few flags, as in uvicorn's
- * RequestResponseCycle.
+ * RequestResponseCycle. The server owns HTTP/1.1 framing here, validation or not: the head is
+ * checked before anything is written (src/node/framing.ts), a declared `content-length` is held
+ * to in bytes, and a connection that cannot honestly carry another response is closed.
  */
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import type { ASGISendEvent, Header, HTTPDisconnectEvent, HTTPReceiveEvent } from '../../generated/index.js';
+import type { ASGISendEvent, Header, HTTPReceiveEvent } from '../../generated/index.js';
 import { DISCONNECT, statusHasBody } from '../http/protocol-constants.js';
 import { ClientDisconnect } from '../http/request.js';
+import { connectionOf, type Connection } from './connection.js';
+import { decodeLatin1, responseHead, type HeadFraming } from './framing.js';
+import { plainResponse } from './refuse.js';
+
+export { watchConnection } from './connection.js';
 
 const EMPTY = Buffer.alloc(0);
 const NO_MORE_BODY: HTTPReceiveEvent = Object.freeze({ type: 'http.request', body: EMPTY, more_body: false }) as HTTPReceiveEvent;
+// Settled promises are immutable, so one of each serves every request.
+const NO_MORE_BODY_NOW: Promise<HTTPReceiveEvent> = Promise.resolve(NO_MORE_BODY);
+const DISCONNECTED_NOW: Promise<HTTPReceiveEvent> = Promise.resolve(DISCONNECT);
 const resolved: Promise<void> = Promise.resolve();
+const framing: HeadFraming = { length: -1, close: false };
 
-/** Header bytes as node:http wants them: latin-1 strings, decoded natively. */
-function decodeLatin1(bytes: Uint8Array): string {
-  return (bytes instanceof Buffer ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('latin1');
+/**
+ * A request body the app left unread is read and discarded, so the connection can carry the next
+ * request, when at most this much of it is left; past it the connection is closed after the
+ * response instead. The bound is Go net/http's (256 KiB): enough for any form post, small enough
+ * that a client cannot make the server swallow an upload nobody wants.
+ */
+export const DRAIN_LIMIT = 256 * 1024;
+
+export interface CycleOptions {
+  /** Largest request body in bytes; past it, 413 (or a cut connection once the response started). */
+  maxBodySize?: number | undefined;
+  /** Where framing errors of the app are reported, once per response. */
+  logger?: { error(message: string, error?: unknown): void } | undefined;
 }
 
-/** A header list as node:http takes it: one flat array of latin-1 strings, duplicates kept. */
-function flatHeaders(headers: readonly Header[], contentLength: number): string[] {
-  const flat: string[] = [];
-  let hasLength = false;
-  for (let i = 0; i < headers.length; i++) {
-    const [name, value] = headers[i]!;
-    const n = decodeLatin1(name);
-    if (n.length === 14 && n.toLowerCase() === 'content-length') hasLength = true;
-    flat.push(n, decodeLatin1(value));
-  }
-  if (contentLength >= 0 && !hasLength) flat.push('content-length', String(contentLength));
-  return flat;
-}
-
-const CYCLES = Symbol('tsgi cycles');
-type Watched = Socket & { [CYCLES]?: Set<RequestResponseCycle> };
-
-/** Call once per connection: when it closes, the cycles running on it hear of it. */
-export function watchConnection(socket: Socket): void {
-  const live = new Set<RequestResponseCycle>();
-  (socket as Watched)[CYCLES] = live;
-  socket.once('close', () => {
-    for (const cycle of live) cycle.connectionClosed();
-    live.clear();
-  });
-}
+/** node:http's flag for "close the connection once this response is finished"; not in its types. */
+type Closable = ServerResponse & { _last: boolean };
 
 export class RequestResponseCycle {
   responseStarted = false;
@@ -58,33 +55,55 @@ export class RequestResponseCycle {
   private trailersAnnounced = false;
   private bodyComplete = false;
   private trailers: string[] = [];
-  /** The request has no body left to read (none was sent, or all of it has been read). */
-  private requestBodyDone: boolean;
-  private reader: AsyncIterator<Buffer> | undefined;
+
+  // The request body.
+  /** The request carries no body at all. */
+  private readonly noBody: boolean;
+  /** The final `http.request` (more_body false) has been handed out. */
+  private bodyDelivered = false;
+  private reading = false;
+  private bytesRead = 0;
+  /** The unread rest of the body has been dealt with (drained, or the connection set to close). */
+  private bodySettled = false;
   private expectContinue: boolean;
-  /** Resolves with http.disconnect once the client is gone or the response is complete. */
-  private over: Promise<HTTPDisconnectEvent> | undefined;
-  private announceOver: ((message: HTTPDisconnectEvent) => void) | undefined;
+  /**
+   * The one pending receive(): a body read waiting for data, or a wait for the end of the cycle.
+   * One resolver, settled by whichever comes first (data, end of body, the connection closing,
+   * the response completing), so a read leaves nothing behind once it is answered.
+   */
+  private waiting: Promise<HTTPReceiveEvent> | undefined;
+  private wake: ((message: HTTPReceiveEvent) => void) | undefined;
+
+  // The response body.
+  /** The declared `content-length` the body is held to, or -1. */
+  private limit = -1;
+  private written = 0;
+
+  private readonly connection: Connection | undefined;
+  private readonly maxBodySize: number | undefined;
+  private readonly logger: CycleOptions['logger'];
 
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
+    options?: CycleOptions,
   ) {
     const length = req.headers['content-length'];
-    this.requestBodyDone = req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
-    this.expectContinue = (req.headers.expect ?? '').toLowerCase() === '100-continue';
+    this.noBody = req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
+    this.expectContinue = !this.noBody && req.headers.expect !== undefined && req.headers.expect.toLowerCase() === '100-continue';
+    this.maxBodySize = options?.maxBodySize;
+    this.logger = options?.logger;
     // A watched connection tells its live cycles when it closes: one listener per connection
     // rather than one per request. Elsewhere, the response's own close event does it.
-    const live = (req.socket as Watched)[CYCLES];
-    if (live !== undefined) {
-      live.add(this);
-      this.live = live;
+    const connection = connectionOf(req.socket);
+    if (connection !== undefined) {
+      connection.live.add(this);
+      connection.last = this;
+      this.connection = connection;
     } else {
       res.on('close', () => this.connectionClosed());
     }
   }
-
-  private live: Set<RequestResponseCycle> | undefined;
 
   /** The connection closed. Before the response was complete, that is the client leaving. */
   connectionClosed(): void {
@@ -93,46 +112,81 @@ export class RequestResponseCycle {
   }
 
   private end(): void {
-    this.live?.delete(this);
-    this.announceOver?.(DISCONNECT);
+    this.connection?.live.delete(this);
+    this.settle(DISCONNECT);
   }
 
-  private whenOver(): Promise<HTTPDisconnectEvent> {
-    return (this.over ??= new Promise((resolve) => {
-      this.announceOver = resolve;
+  private settle(message: HTTPReceiveEvent): void {
+    const wake = this.wake;
+    if (wake === undefined) return;
+    this.wake = undefined;
+    this.waiting = undefined;
+    wake(message);
+  }
+
+  private wait(): Promise<HTTPReceiveEvent> {
+    return (this.waiting = new Promise((resolve) => {
+      this.wake = resolve;
     }));
   }
 
   readonly receive = (): Promise<HTTPReceiveEvent> => {
     // After the response, or once the client has gone, there is only http.disconnect.
-    if (this.disconnected || this.responseComplete) return Promise.resolve(DISCONNECT);
-    if (this.requestBodyDone) return this.whenOver();
+    if (this.disconnected || this.responseComplete) return DISCONNECTED_NOW;
+    // An app that asks again before the last answer (racing receive() against something else)
+    // shares that answer.
+    if (this.waiting !== undefined) return this.waiting;
+    if (this.bodyDelivered) return this.wait();
+    if (this.noBody) {
+      this.bodyDelivered = true;
+      return NO_MORE_BODY_NOW;
+    }
     if (this.expectContinue) {
       // The client waits for a go-ahead before it sends the body: give it when the app asks.
       this.expectContinue = false;
       this.res.writeContinue();
     }
-    return this.readChunk();
+    if (!this.reading) this.startReading();
+    const message = this.next();
+    return message !== undefined ? Promise.resolve(message) : this.wait();
   };
 
-  private async readChunk(): Promise<HTTPReceiveEvent> {
-    // The async iterator reads on demand: while the app does not ask, the socket is paused
-    // once node's buffer is full, which is the backpressure the client feels.
-    this.reader ??= this.req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    let step: IteratorResult<Buffer> | HTTPDisconnectEvent;
-    try {
-      step = await Promise.race([this.reader.next(), this.whenOver()]);
-    } catch {
-      // The request stream failed: the client aborted mid-body.
-      this.disconnected = true;
-      return DISCONNECT;
-    }
-    if ('type' in step) return step;
-    if (step.done === true) {
-      this.requestBodyDone = true;
+  private startReading(): void {
+    // Reading on demand with read(): while the app does not ask, node's buffer fills, the socket
+    // is paused, and the client feels the backpressure. Nothing is held per read.
+    this.reading = true;
+    this.req.on('readable', () => {
+      if (this.wake === undefined || this.bodyDelivered) return;
+      const message = this.next();
+      if (message !== undefined) this.settle(message);
+    });
+    this.req.on('end', () => {
+      if (this.wake === undefined || this.bodyDelivered) return;
+      this.bodyDelivered = true;
+      this.settle(NO_MORE_BODY);
+    });
+  }
+
+  /** The next body message, or undefined when there is nothing to hand out yet. */
+  private next(): HTTPReceiveEvent | undefined {
+    const chunk = this.req.read() as Buffer | null;
+    if (chunk === null) {
+      if (!this.req.readableEnded) return undefined;
+      this.bodyDelivered = true;
       return NO_MORE_BODY;
     }
-    return { type: 'http.request', body: step.value, more_body: true };
+    this.bytesRead += chunk.length;
+    if (this.maxBodySize !== undefined && this.bytesRead > this.maxBodySize) {
+      this.requestFailed(413);
+      return DISCONNECT;
+    }
+    // The whole body has arrived and this was the last of it: say so now, saving a round trip.
+    if (this.req.complete && this.req.readableLength === 0) {
+      this.bodyDelivered = true;
+      this.req.read(); // lets the stream end
+      return { type: 'http.request', body: chunk, more_body: false };
+    }
+    return { type: 'http.request', body: chunk, more_body: true };
   }
 
   readonly send = (message: ASGISendEvent): Promise<void> => {
@@ -164,15 +218,19 @@ export class RequestResponseCycle {
       case 'http.response.body': {
         if (!this.responseStarted || this.bodyComplete) throw this.unexpected(message);
         const body = message.body ?? EMPTY;
+        if (!(body instanceof Uint8Array)) throw new TypeError(`'http.response.body' body must be a Uint8Array, got ${typeof body}`);
         const more = message.more_body === true;
         if (!more && !this.trailersAnnounced) {
+          // Decided before the head, so that a connection about to close says so in it.
+          if (!this.bodyDelivered && !this.noBody) this.settleRequestBody();
           this.writeHead(this.headersWritten ? -1 : body.length);
-          this.complete(body);
+          this.complete(this.bounded(body));
           return resolved;
         }
         this.writeHead(-1);
         if (!more) this.bodyComplete = true;
-        return body.length > 0 && !this.res.write(body) ? this.drained() : resolved;
+        const bytes = this.bounded(body);
+        return bytes.length > 0 && !this.res.write(bytes) ? this.drained() : resolved;
       }
       case 'http.response.trailers': {
         if (!this.trailersAnnounced || !this.bodyComplete) throw this.unexpected(message);
@@ -199,18 +257,78 @@ export class RequestResponseCycle {
     }
   }
 
-  private writeHead(contentLength: number): void {
+  /**
+   * Checks the head and writes it. Node would throw on a bad status or header byte too, but
+   * checking first (src/node/framing.ts) keeps nothing half-written, so the app gets a clean 500.
+   */
+  private writeHead(bodyLength: number): void {
     if (this.headersWritten) return;
+    const bodyless = this.req.method === 'HEAD' || !statusHasBody(this.status);
+    const flat = responseHead(this.status, this.headers, bodyLength, bodyless, this.req.httpVersion === '1.0', framing);
+    this.limit = framing.length;
+    if (framing.close) this.res.shouldKeepAlive = false;
+    this.res.writeHead(this.status, flat);
     this.headersWritten = true;
-    const length = contentLength >= 0 && statusHasBody(this.status) && this.req.method !== 'HEAD' ? contentLength : -1;
-    this.res.writeHead(this.status, flatHeaders(this.headers, length));
   }
 
-  private complete(body: Buffer | Uint8Array): void {
+  /** The part of `body` the declared length still allows; bytes past it are never written. */
+  private bounded(body: Uint8Array): Uint8Array {
+    if (this.limit < 0) return body;
+    const room = this.limit - this.written;
+    if (body.length <= room) {
+      this.written += body.length;
+      return body;
+    }
+    if (room >= 0) {
+      // Once per response: the rest is dropped without a word.
+      this.logger?.error(`ASGI application sent more body than its content-length (${this.limit} bytes), "${this.req.method ?? ''} ${this.req.url ?? ''}"; the excess is dropped and the connection closed`);
+      this.written = this.limit + 1;
+      this.closeAfterResponse();
+    }
+    return body.subarray(0, Math.max(room, 0));
+  }
+
+  /** Whether `req` is this cycle's request. */
+  ownsRequest(req: unknown): boolean {
+    return req === this.req;
+  }
+
+  /** The connection carries no more responses after this one (a client error came after it). */
+  closeConnectionAfter(): void {
+    this.closeAfterResponse();
+  }
+
+  private closeAfterResponse(): void {
+    if (!this.headersWritten) this.res.shouldKeepAlive = false;
+    else (this.res as Closable)._last = true;
+  }
+
+  private complete(body: Uint8Array): void {
     this.bodyComplete = true;
     this.responseComplete = true;
+    // A response shorter than it said would swallow the next one: the client must see a close.
+    if (this.limit >= 0 && this.written < this.limit) this.closeAfterResponse();
+    if (!this.bodyDelivered && !this.noBody) this.settleRequestBody();
     this.res.end(body);
     this.end();
+  }
+
+  /**
+   * The response is complete and the app left some of the request body unread. Node pauses the
+   * socket while nobody reads, so the next request would wait behind the unread bytes: a small
+   * rest is drained, anything else closes the connection.
+   */
+  private settleRequestBody(): void {
+    if (this.bodySettled) return;
+    this.bodySettled = true;
+    const declared = Number(this.req.headers['content-length'] ?? NaN);
+    const left = this.req.complete ? this.req.readableLength : declared - this.bytesRead;
+    if (Number.isFinite(left) && left <= DRAIN_LIMIT) {
+      if (this.reading) this.req.removeAllListeners('readable');
+      this.req.resume();
+    } else {
+      this.closeAfterResponse();
+    }
   }
 
   private drained(): Promise<void> {
@@ -228,8 +346,18 @@ export class RequestResponseCycle {
   private async sendFile(path: string): Promise<void> {
     this.writeHead(-1);
     this.bodyComplete = true;
+    if (!this.bodyDelivered && !this.noBody) this.settleRequestBody();
+    const limit = this.limit;
     try {
-      await pipeline(createReadStream(path), this.res);
+      if (limit >= 0) {
+        // The declared length bounds the read, so a longer file cannot overrun the response; a
+        // shorter one leaves the response short, and the connection is closed after it.
+        if ((await stat(path)).size < limit) this.closeAfterResponse();
+        if (limit > 0) await pipeline(createReadStream(path, { end: limit - 1 }), this.res);
+        else this.res.end();
+      } else {
+        await pipeline(createReadStream(path), this.res);
+      }
     } catch (error) {
       if (this.disconnected) return;
       throw error;
@@ -238,13 +366,44 @@ export class RequestResponseCycle {
     this.end();
   }
 
-  /** Answers 500 for an app that failed before its response started. */
+  /** Answers 500 for an app that failed before anything was written. */
   internalError(): void {
     if (this.headersWritten || this.disconnected) return;
     this.responseStarted = true;
     this.headersWritten = true;
-    this.res.writeHead(500, ['content-type', 'text/plain; charset=utf-8', 'content-length', '21', 'connection', 'close']);
-    this.complete(Buffer.from('Internal Server Error'));
+    this.res.shouldKeepAlive = false;
+    this.res.writeHead(500, plainResponse.headers('Internal Server Error'));
+    this.complete(plainResponse.body('Internal Server Error'));
+  }
+
+  /** The app failed: a 500 when nothing was written yet, else the connection is cut. */
+  fail(): void {
+    if (!this.headersWritten) this.internalError();
+    else if (!this.responseComplete) this.abort();
+  }
+
+  /**
+   * The request itself went wrong while the app was running (its body too large, malformed, or too
+   * slow): it answers `status` if nothing was written yet, else the connection is cut. The app
+   * hears that the client is gone.
+   */
+  requestFailed(status: number): void {
+    if (this.disconnected) return;
+    const canAnswer = !this.headersWritten;
+    this.disconnected = true;
+    if (canAnswer) {
+      this.responseStarted = true;
+      this.headersWritten = true;
+      this.bodyComplete = true;
+      this.responseComplete = true;
+      this.res.shouldKeepAlive = false;
+      const reason = plainResponse.reason(status);
+      this.res.writeHead(status, plainResponse.headers(reason));
+      this.res.end(plainResponse.body(reason));
+      this.end();
+    } else {
+      this.abort();
+    }
   }
 
   /** Cuts the connection: a response that started cannot be finished honestly. */

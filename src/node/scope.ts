@@ -8,6 +8,8 @@ export interface ScopeContext {
   /** The lifespan state; each request gets a shallow copy. */
   state: Record<string, unknown> | undefined;
   extensions: NonNullable<HTTPScope['extensions']>;
+  /** Set when serving on a unix domain socket: `scope.server` is then `[socketPath, null]`. */
+  socketPath?: string;
 }
 
 const ASGI = Object.freeze({ version: '3.0', spec_version: '2.5' }) as HTTPScope['asgi'];
@@ -80,7 +82,9 @@ export function httpScope(req: IncomingMessage, context: ScopeContext): HTTPScop
     root_path: context.rootPath,
     headers: bytes.headers,
     client: socket.remoteAddress !== undefined ? [socket.remoteAddress, socket.remotePort ?? 0] : null,
-    server: socket.localAddress !== undefined ? [socket.localAddress, socket.localPort ?? null] : null,
+    server: context.socketPath !== undefined
+      ? [context.socketPath, null]
+      : socket.localAddress !== undefined ? [socket.localAddress, socket.localPort ?? null] : null,
     extensions: context.extensions,
   };
   if (context.state !== undefined) scope.state = { ...context.state };

@@ -3,14 +3,18 @@
  * startup before listening, shutdown after; graceful close on `close()`, SIGINT and SIGTERM.
  */
 import cluster from 'node:cluster';
+import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { HTTPScope } from '../../generated/index.js';
 import { ClientDisconnect } from '../http/request.js';
 import type { ASGIApp } from '../protocol.js';
 import { validate } from '../validate/middleware.js';
 import { serveWorkers, WORKER_ENV, reportListening, onCloseRequest } from './cluster.js';
-import { RequestResponseCycle, watchConnection } from './cycle.js';
+import { onClientError } from './client-error.js';
+import { RequestResponseCycle, watchConnection, type CycleOptions } from './cycle.js';
+import { forwardedFrom, ProxyTrust } from './proxy.js';
+import { refuse } from './refuse.js';
 import { Lifespan, type LifespanMode } from '../server/lifespan.js';
 import { httpScope } from './scope.js';
 import { WebSocketUpgrades } from './websocket.js';
@@ -82,8 +86,13 @@ export interface ServeTimeouts {
 }
 
 export interface ServerHandle {
-  /** Like `http://127.0.0.1:8000`. */
+  /**
+   * Like `http://127.0.0.1:8000`. On a unix socket, `http+unix://` and the socket's path
+   * percent-encoded as the authority (`http+unix://%2Ftmp%2Fapp.sock`), the form curl-less clients
+   * such as Python's requests-unixsocket take.
+   */
   url: string;
+  /** The TCP port; 0 on a unix socket. */
   port: number;
   /** Stops accepting, lets in-flight requests finish (within the grace period), runs lifespan shutdown. */
   close(): Promise<void>;
@@ -115,23 +124,46 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
   const logger = options.logger ?? consoleLogger;
   const host = options.host ?? '127.0.0.1';
   const gracePeriod = options.gracePeriod ?? 10_000;
+  const limits = options.limits ?? {};
+  const timeouts = options.timeouts ?? {};
+  const maxHeaders = limits.maxHeaders ?? 100;
+  const maxBodySize = limits.maxBodySize;
+  const maxConcurrency = limits.maxConcurrency;
+  const requestTimeout = timeouts.request ?? 300_000;
+  // node refuses a head timeout longer than the whole request's.
+  const headersTimeout = requestTimeout > 0 ? Math.min(timeouts.headers ?? 30_000, requestTimeout) : (timeouts.headers ?? 30_000);
+  const writeTimeout = timeouts.write ?? 60_000;
+  const trust = options.proxyHeaders === true ? new ProxyTrust(options.forwardedAllowIps ?? ['127.0.0.1']) : undefined;
   const wrapped = validate(app, options.validate === undefined ? {} : { enabled: options.validate });
+  const cycleOptions: CycleOptions = { maxBodySize, logger };
 
   const lifespan = new Lifespan(wrapped, options.lifespan ?? 'auto', logger);
   await lifespan.startup();
 
-  const context = { scheme: 'http' as const, rootPath: options.rootPath ?? '', state: lifespan.state, extensions: EXTENSIONS };
-  // Requests still running, and who to tell when there are none (a counter, not a set of
-  // promises: this is paid on every request).
-  let inFlight = 0;
+  const context = {
+    scheme: 'http' as const,
+    rootPath: options.rootPath ?? '',
+    state: lifespan.state,
+    extensions: EXTENSIONS,
+    ...(options.path !== undefined ? { socketPath: options.path } : {}),
+  };
+  // The requests whose app call is still running: their count for the concurrency limit and for
+  // shutdown, and their request lines for what shutdown reports.
+  const running = new Set<IncomingMessage>();
   let idle: (() => void) | undefined;
 
   /** One request: run the app, and answer for it when it fails or leaves its response unfinished. */
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    inFlight += 1;
-    const cycle = new RequestResponseCycle(req, res);
+  async function run(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    running.add(req);
+    const cycle = new RequestResponseCycle(req, res, cycleOptions);
     try {
-      await wrapped(httpScope(req, context), cycle.receive, cycle.send);
+      const scope = httpScope(req, context);
+      if (trust !== undefined) {
+        const forwarded = forwardedFrom(req.socket.remoteAddress, req.headers, trust, options.path !== undefined);
+        if (forwarded.client !== undefined) scope.client = forwarded.client;
+        if (forwarded.scheme !== undefined) scope.scheme = forwarded.scheme;
+      }
+      await wrapped(scope, cycle.receive, cycle.send);
       if (cycle.disconnected) return;
       if (!cycle.responseStarted) {
         logger.error(`ASGI application returned without starting a response, ${requestLine(req)}`);
@@ -145,63 +177,114 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
       if (!(error instanceof ClientDisconnect && cycle.disconnected)) {
         logger.error(`Exception in ASGI application, ${requestLine(req)}`, error);
       }
-      if (!cycle.responseStarted) cycle.internalError();
-      else if (!cycle.responseComplete) cycle.abort();
+      cycle.fail();
     } finally {
-      inFlight -= 1;
-      if (inFlight === 0) idle?.();
+      running.delete(req);
+      if (running.size === 0) idle?.();
     }
   }
 
-  const server = createServer((req, res) => void handle(req, res));
-  server.on('connection', watchConnection);
-  // The cycle answers 100-continue itself, when the app first asks for the body.
-  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res));
-  const webSockets = new WebSocketUpgrades(wrapped, { context, logger, maxMessage: options.limits?.maxWebSocketMessage, pingInterval: options.timeouts?.webSocketPing });
-  server.on('upgrade', webSockets.handle);
+  /** What the server refuses before the app is called; the rest goes to `run`. */
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    // node keeps at most maxHeadersCount headers and drops the rest without a word: it is set one
+    // past the limit, so a request over it shows here.
+    if (req.rawHeaders.length > maxHeaders * 2) return refuse(res, 431);
+    if (maxBodySize !== undefined) {
+      const declared = req.headers['content-length'];
+      if (declared !== undefined && Number(declared) > maxBodySize) return refuse(res, 413);
+    }
+    if (maxConcurrency !== undefined && running.size >= maxConcurrency) return refuse(res, 503);
+    void run(req, res);
+  }
 
+  const server = createServer({
+    maxHeaderSize: limits.maxHeaderSize ?? 16 * 1024,
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: timeouts.keepAlive ?? 5_000,
+    // How often node looks for requests past their timeouts (its default, 30 s, is coarser than
+    // the timeouts themselves).
+    connectionsCheckingInterval: Math.max(10, Math.min(headersTimeout || requestTimeout || 30_000, 30_000) / 4),
+  }, handle);
+  server.maxHeadersCount = maxHeaders + 1;
+  server.on('connection', watchConnection);
+  server.on('clientError', onClientError);
+  // The cycle answers 100-continue itself, when the app first asks for the body.
+  server.on('checkContinue', handle);
+  const webSockets = new WebSocketUpgrades(wrapped, { context, logger, maxMessage: limits.maxWebSocketMessage, pingInterval: timeouts.webSocketPing });
+  server.on('upgrade', webSockets.handle);
+  // An inactive connection: node's keep-alive timeout, or this server's write timeout. With a
+  // listener here node leaves the decision to us: idle connections and writes stuck on a client
+  // that reads nothing are cut; an app still working on its response is left alone.
+  server.timeout = writeTimeout;
+  server.on('timeout', (socket: Socket & { _httpMessage?: unknown }) => {
+    if (socket._httpMessage == null || socket.writableLength > 0) socket.destroy();
+  });
+
+  if (options.path !== undefined) removeStaleSocket(options.path);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port ?? 8000, host, () => {
+      const listening = () => {
         server.off('error', reject);
         resolve();
-      });
+      };
+      if (options.path !== undefined) server.listen(options.path, listening);
+      else server.listen(options.port ?? 8000, host, listening);
     });
   } catch (error) {
     await lifespan.shutdown();
     throw error;
   }
-  const port = (server.address() as AddressInfo).port;
+  const port = options.path !== undefined ? 0 : (server.address() as AddressInfo).port;
 
   let closing: Promise<void> | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (closing) {
       logger.warn(`${signal} again: exiting now`);
-      process.exit(1);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
     }
     logger.info(`${signal}: shutting down`);
-    void close();
+    // serve owns the signals, so it owns the exit: timers or sockets the app left open must not
+    // keep a process that has shut down alive.
+    close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('shutdown failed', error);
+        process.exit(1);
+      },
+    );
   };
+
+  /** Resolves once no app call is running, or after `ms`. */
+  async function settled(ms: number): Promise<void> {
+    if (running.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => { idle = resolve; }),
+      new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); }),
+    ]);
+    clearTimeout(timer);
+    idle = undefined;
+  }
 
   function close(): Promise<void> {
     return (closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const webSocketsClosed = webSockets.shutdown(gracePeriod); // 1012 to each, then its app's return
-      let timer: NodeJS.Timeout | undefined;
-      const graceOver = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, gracePeriod);
-      });
-      const drained = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => { idle = resolve; });
-      await Promise.race([drained, graceOver]);
-      clearTimeout(timer);
-      if (inFlight > 0) logger.warn(`${inFlight} request(s) still running after the ${gracePeriod} ms grace period; closing their connections`);
+      await settled(gracePeriod);
+      if (running.size > 0) logger.warn(`${running.size} request(s) still running after the ${gracePeriod} ms grace period; closing their connections`);
       // Apps cannot be cancelled: one still running is now told the client is gone (receive()
-      // answers http.disconnect, send() raises) and shutdown goes on without it.
+      // answers http.disconnect, send() raises) and gets a short while to return.
       server.closeAllConnections();
       await webSocketsClosed;
       await stopped;
+      await settled(SHUTDOWN_STRAGGLERS);
+      if (running.size > 0) {
+        const lines = [...running].map(requestLine).join(', ');
+        logger.warn(`lifespan shutdown with ${running.size} app call(s) still running: ${lines}`);
+      }
       await lifespan.shutdown();
       if (options.signals !== false) {
         process.off('SIGINT', onSignal);
@@ -218,6 +301,20 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
     reportListening(port);
     onCloseRequest(close);
   }
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  return { url, port, close };
+  const url = options.path !== undefined
+    ? `http+unix://${encodeURIComponent(options.path)}`
+    : `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return { url, port, close, server };
+}
+
+/** How long lifespan shutdown waits, past the grace period, for apps told their clients left. */
+const SHUTDOWN_STRAGGLERS = 2_000;
+
+/** A socket file left by a process that is gone would make listen fail, as asyncio's unix server also assumes. */
+function removeStaleSocket(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    // Nothing there: nothing to remove.
+  }
 }

@@ -220,6 +220,7 @@ test('send() after the client left raises ClientDisconnect, which the app can ca
     await send({ type: 'http.response.start', status: 200, headers: [] });
     await send({ type: 'http.response.body', body: Buffer.from('x'), more_body: true });
     streaming();
+    await receive(); // the (empty) request body, at once
     await receive(); // the disconnect
     try {
       await send({ type: 'http.response.body', body: Buffer.from('too late') });
@@ -419,7 +420,8 @@ test('past the grace period, shutdown cuts the requests still running, and tells
   const server = await start(async (scope, receive, _send) => {
     if (scope.type !== 'http') return;
     // A slow app that listens: it learns the client is gone when the connection is cut.
-    told = await Promise.race([sleep(5000).then(() => 'nothing'), receive().then((m) => m.type)]);
+    // (The first receive() is the empty body of the GET; the second waits for the disconnect.)
+    told = await Promise.race([sleep(5000).then(() => 'nothing'), receive().then(() => receive()).then((m) => m.type)]);
   }, { gracePeriod: 100, validate: false });
   const pending = get(`${server.url}/stuck`).then(() => 'answered', () => 'cut');
   await sleep(50);

@@ -11,7 +11,10 @@ export interface Child {
 }
 
 export function runChild(script: string, env: Record<string, string> = {}): Child {
-  const child = spawn(`${repoRoot}node_modules/.bin/tsx`, [`${repoRoot}${script}`], {
+  // node itself with tsx as its loader, not the tsx binary: that one runs the script in a second
+  // process, which a kill of the first leaves running (an orphan server, and a test run that
+  // never exits because its keep-alive sockets to the orphan stay open).
+  const child = spawn(process.execPath, ['--import', 'tsx', `${repoRoot}${script}`], {
     cwd: repoRoot,
     env: { ...process.env, NODE_ENV: 'development', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
