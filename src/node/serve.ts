@@ -1,6 +1,9 @@
 /**
  * `serve(app, options)`: runs an ASGI app on `node:http`, the way uvicorn runs one. Lifespan
  * startup before listening, shutdown after; graceful close on `close()`, SIGINT and SIGTERM.
+ * node:http parses and enforces what it can (head size, head and request timeouts, keep-alive);
+ * this module sets it up, refuses what node does not (header count, body size, concurrency), and
+ * hands each request to a RequestResponseCycle.
  */
 import cluster from 'node:cluster';
 import { lstatSync, unlinkSync } from 'node:fs';
@@ -51,7 +54,11 @@ export interface ServeOptions {
    * `Forwarded`) when the peer is in `forwardedAllowIps`. Default false.
    */
   proxyHeaders?: boolean;
-  /** Peers trusted to set proxy headers: addresses, CIDR ranges, or `'*'`. Default `['127.0.0.1']`. */
+  /**
+   * Peers trusted to set proxy headers: addresses, CIDR ranges, or `'*'`. Default `['127.0.0.1']`.
+   * A peer on a unix socket (`path`) has no address; it is local by construction (the socket
+   * file's permissions decide who may connect) and is trusted.
+   */
   forwardedAllowIps?: readonly string[] | '*';
   /** What the server refuses. Each has a production default; see the README. */
   limits?: ServeLimits;

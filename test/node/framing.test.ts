@@ -243,3 +243,32 @@ describe('client errors never land on a response in flight', () => {
     expect(text).toMatch(/connection: close/i);
   });
 });
+
+describe('http.response.pathsend', () => {
+  test('a file longer than the declared content-length is cut at it; a shorter one closes the connection', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'tsgi-pathsend-'));
+    const file = join(dir, 'f.txt');
+    writeFileSync(file, 'abcdefghij');
+    try {
+      const server = await startServer(sends((path) => [
+        start200([['content-length', path === '/long' ? '4' : '20']]),
+        { type: 'http.response.pathsend', path: file },
+      ]));
+      const long = await rawConnect(server.port);
+      long.write(GET('/long'));
+      const text = await long.until(/abcd/);
+      await sleep(100);
+      expect(long.received()).toBe(text);
+      expect(text.endsWith('\r\n\r\nabcd')).toBe(true);
+      long.socket.destroy();
+      const short = await exchange(server.port, GET('/short') + GET('/next'));
+      expect(statuses(short)).toEqual([200]);
+      expect(short.endsWith('abcdefghij')).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -73,6 +73,26 @@ describe('limits.maxBodySize', () => {
     expect(raised).toBeInstanceOf(ClientDisconnect);
     expect(server.lines.filter((l) => l.startsWith('error'))).toEqual([]);
   });
+  test('a chunked body that crosses it after the response started: the connection is cut, never passed off as complete', async () => {
+    let heard: string | undefined;
+    const server = await startServer(async (_scope, receive, send) => {
+      await send({ type: 'http.response.start', status: 200, headers: [] });
+      await send({ type: 'http.response.body', body: bytes('streaming '), more_body: true });
+      for (;;) {
+        const message = await receive();
+        if (message.type === 'http.disconnect') { heard = message.type; return; }
+        if (message.type !== 'http.request' || message.more_body !== true) break;
+      }
+    }, { limits: { maxBodySize: 1000 } });
+    const conn = await rawConnect(server.port);
+    conn.write('POST / HTTP/1.1\r\nHost: t\r\ntransfer-encoding: chunked\r\n\r\n');
+    await conn.until(/streaming /);
+    conn.write(`4b0\r\n${'a'.repeat(1200)}\r\n`);
+    const text = await conn.whenClosed(5000);
+    expect(statuses(text)).toEqual([200]);
+    expect(text).not.toMatch(/\r\n0\r\n\r\n$/); // no terminating chunk: the client knows it was cut
+    await within(2000, (async () => { while (heard === undefined) await sleep(5); })());
+  });
 });
 
 describe('limits.maxHeaders and limits.maxHeaderSize', () => {

@@ -15,7 +15,10 @@ const TOTAL = 256 * MiB;
 let child: Child | undefined;
 afterEach(async () => {
   if (child && child.process.exitCode === null) {
-    child.process.kill('SIGKILL');
+    // SIGTERM reaches the server through tsx (serve exits on it); SIGKILL would leave it orphaned.
+    child.process.kill('SIGTERM');
+    const code = await Promise.race([child.exited, new Promise((resolve) => setTimeout(resolve, 10_000, 'running'))]);
+    if (code === 'running') child.process.kill('SIGKILL');
     await child.exited;
   }
   child = undefined;
