@@ -136,7 +136,7 @@ export async function serveWorkers(count: number, options: ServeOptions): Promis
     // The workers still up get a short graceful stop; the dying ones are past caring.
     void stopAll(CRASH_STOP_GRACE).then(() => {
       if (!started) {
-        settleStartup(new Error(`tsgi: ${reason}`));
+        settleStartup(new Error(reason));
         return;
       }
       logger.error(reason);
