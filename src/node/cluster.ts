@@ -151,8 +151,9 @@ export async function serveWorkers(count: number, options: ServeOptions): Promis
       for (const slot of slots) clearTimeout(slot.restart);
       const workers = live();
       for (const worker of workers) {
-        if (worker.isConnected()) worker.send({ type: 'tsgi:close' });
-        else worker.kill('SIGKILL');
+        // A worker still starting has no server to close yet (nor a handler for the request).
+        if (listening.has(worker) && worker.isConnected()) worker.send({ type: 'tsgi:close' });
+        else worker.process.kill('SIGTERM');
       }
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
