@@ -51,9 +51,23 @@ export function runCli(args: string[]): { status: number | null; stdout: string;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Stops a command still running and waits for it. */
+/**
+ * Stops a command still running and waits for it. SIGTERM first: tsx passes it on to the node
+ * process it runs, where SIGKILL would kill tsx alone and leave the server running, holding the
+ * output pipes (and jest) open.
+ */
 export async function stopCli(cli: Cli | undefined): Promise<void> {
-  if (cli && cli.process.exitCode === null && cli.process.signalCode === null) {
+  if (!cli || cli.process.exitCode !== null || cli.process.signalCode !== null) return;
+  cli.process.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const gone = await Promise.race([
+    cli.exited.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), 15_000);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!gone) {
     cli.process.kill('SIGKILL');
     await cli.exited;
   }

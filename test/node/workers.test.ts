@@ -11,9 +11,15 @@ jest.setTimeout(90_000);
 
 let child: Child | undefined;
 afterEach(async () => {
+  // SIGTERM first: tsx passes it on to the primary, which stops its workers; SIGKILL would kill
+  // tsx alone and leave the cluster running.
   if (child && child.process.exitCode === null && child.process.signalCode === null) {
-    child.process.kill('SIGKILL');
-    await child.exited;
+    child.process.kill('SIGTERM');
+    const gone = await within(20_000, child.exited).then(() => true, () => false);
+    if (!gone) {
+      child.process.kill('SIGKILL');
+      await child.exited;
+    }
   }
   child = undefined;
 });
