@@ -41,7 +41,9 @@ export function reportListening(port: number): void {
 export function onCloseRequest(close: () => Promise<void>): void {
   process.on('message', (message: unknown) => {
     if ((message as { type?: string } | null)?.type !== 'tsgi:close') return;
-    void close().finally(() => process.exit(0));
+    // A shutdown that failed (lifespan shutdown reported failure) exits non-zero, so the
+    // primary's log says so.
+    void close().then(() => process.exit(0), () => process.exit(1));
   });
 }
 
