@@ -1,5 +1,6 @@
 /**
- * Serves the demo app: `npm start`, then open http://127.0.0.1:8000.
+ * Serves the demo app from code, with `serve()`: `npx tsx examples/server.ts`, then open
+ * http://127.0.0.1:8000. (`npm start` serves the same app through the `tsgi` command.)
  * PORT and HOST change where it listens; Ctrl-C shuts it down gracefully.
  */
 import { serve } from '../src/node/index.js';

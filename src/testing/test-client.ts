@@ -26,8 +26,10 @@ export interface TestClientOptions {
   /** Wrap the app in `validate`. Default true: tests are where protocol mistakes should surface. */
   validate?: boolean;
   /**
-   * An error the app throws before its response starts rejects `fetch` with that error (default
-   * true), rather than becoming a 500 response.
+   * Raise the app's errors, as Starlette's TestClient does (default true). One thrown before the
+   * response starts rejects `fetch` with that error, rather than becoming a 500 response; one
+   * thrown after it, even after the last body, errors the response body, so `await res.text()`
+   * rejects with it (the body ends only when the app call returns).
    */
   raiseAppErrors?: boolean;
   rootPath?: string;
@@ -43,7 +45,10 @@ const EXTENSIONS = Object.freeze({ 'http.response.trailers': {}, 'http.response.
 /** One fetch: the exchange between the fake client and the app. */
 class Exchange {
   private started = false;
+  /** The app sent its last body (or trailers): receive() now answers http.disconnect. */
   private complete = false;
+  /** A response without a body (HEAD, 204, 304), held back until the app returns. */
+  private heldResponse: Response | undefined;
   private disconnected = false;
   private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   private bodySent: Uint8Array | undefined;
@@ -80,7 +85,7 @@ class Exchange {
     this.disconnected = true;
     this.announceOver(DISCONNECT);
     this.pulled?.();
-    if (!this.started) this.rejectResponse(reason);
+    if (!this.started || this.heldResponse !== undefined) this.rejectResponse(reason);
     else this.failBody(reason);
   }
 
@@ -123,7 +128,11 @@ class Exchange {
           },
           cancel: (reason) => this.disconnect(reason),
         }, { highWaterMark: 1 });
-        this.resolveResponse(new Response(body, { status: message.status, headers }));
+        const response = new Response(body, { status: message.status, headers });
+        // A body-less response has no stream to carry a later error: it is handed over when the
+        // app returns, so that an error after the start still rejects fetch.
+        if (body === null) this.heldResponse = response;
+        else this.resolveResponse(response);
         return;
       }
       case 'http.response.body':
@@ -140,6 +149,7 @@ class Exchange {
   };
 
   private async deliver(chunk: Uint8Array, more: boolean): Promise<void> {
+    if (this.complete) return;
     const controller = this.controller;
     if (controller !== undefined && chunk.length > 0) {
       controller.enqueue(chunk);
@@ -155,13 +165,13 @@ class Exchange {
     if (!more) this.finish();
   }
 
+  /**
+   * The response is complete. Its body stream stays open until the app returns (`ended`), so
+   * that an error the app throws afterwards still reaches the reader.
+   */
   private finish(): void {
     if (this.complete) return;
     this.complete = true;
-    if (!this.bodyClosed) {
-      this.bodyClosed = true;
-      this.controller?.close();
-    }
     this.announceOver(DISCONNECT);
   }
 
@@ -171,10 +181,21 @@ class Exchange {
       if (error === undefined) this.rejectResponse(new Error('the app returned without sending a response'));
       else if (raiseAppErrors) this.rejectResponse(error);
       else this.resolveResponse(new Response('Internal Server Error', { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } }));
-    } else if (!this.complete && !this.disconnected) {
-      this.failBody(error ?? new Error('the app returned before completing its response'));
+    } else if (this.heldResponse !== undefined) {
+      if (error !== undefined && raiseAppErrors) this.rejectResponse(error);
+      else this.resolveResponse(this.heldResponse);
+    } else if (!this.disconnected) {
+      if (!this.complete) this.failBody(error ?? new Error('the app returned before completing its response'));
+      else if (error !== undefined && raiseAppErrors) this.failBody(error);
+      else this.closeBody();
     }
     this.finish();
+  }
+
+  private closeBody(): void {
+    if (this.bodyClosed) return;
+    this.bodyClosed = true;
+    this.controller?.close();
   }
 }
 

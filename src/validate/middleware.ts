@@ -101,7 +101,7 @@ class HTTPCycle {
 
   constructor(
     private readonly scope: HTTPScope,
-    innerReceive: Receive,
+    private readonly innerReceive: Receive,
     innerSend: Send,
     private readonly guards: ReadonlyMap<string, MessageGuard>,
     private readonly report: Report,
@@ -119,6 +119,36 @@ class HTTPCycle {
       // A violating message never reaches the server: rejected when throwing, dropped otherwise.
       return this.report(error) ? Promise.reject(error) : Promise.resolve();
     };
+  }
+
+  /**
+   * The violation of an app that returned with its response unfinished, or null when that is
+   * allowed: the response is complete, or the client has left. An app may learn that the client
+   * left without receiving http.disconnect (a send raised the server's ClientDisconnect and the
+   * app caught it) or not learn it at all (it never sent); neither is a protocol violation. So,
+   * on this rare path only, ask the server once: after a disconnect, its receive() answers
+   * http.disconnect at once. If it has not answered by the next macrotask the client is there.
+   */
+  async unfinished(): Promise<ProtocolError | null> {
+    const error = this.machine.finish();
+    if (error === null) return null;
+    return (await this.clientLeft()) ? null : error;
+  }
+
+  private clientLeft(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), 0);
+      this.innerReceive().then(
+        (message) => {
+          clearTimeout(timer);
+          resolve((message as { type?: unknown } | null)?.type === 'http.disconnect');
+        },
+        () => {
+          clearTimeout(timer);
+          resolve(false);
+        },
+      );
+    });
   }
 
   private checkReceive(message: ASGIReceiveEvent): ProtocolError | null {
@@ -240,11 +270,13 @@ export function validate(app: ASGIApp, options: ValidateOptions = {}): ASGIApp {
       // The app's own error is what the server must see (it answers 500 or aborts); an
       // unfinished response is the consequence, so it is only logged beside it, and not at all
       // when the error is the client having gone away.
-      const unfinished = error instanceof ClientDisconnect ? null : cycle.machine.finish();
+      const unfinished = error instanceof ClientDisconnect || cycle.machine.finish() === null ? null : await cycle.unfinished();
       if (unfinished !== null) console.warn(`tsgi: app raised ${unfinished.message.replace(/^app returned /, '')}`);
       throw error;
     }
-    const unfinished = cycle.machine.finish();
+    // The legal path (a complete response) stays synchronous; only an unfinished one asks more.
+    if (cycle.machine.finish() === null) return;
+    const unfinished = await cycle.unfinished();
     if (unfinished !== null && report(unfinished)) throw unfinished;
   };
 }

@@ -13,7 +13,7 @@ afterEach(async () => {
   child = undefined;
 });
 
-test('the demo (examples/server.ts, what npm start runs) serves the four routes and prints its address', async () => {
+test('the demo started from code (examples/server.ts) serves the four routes and prints its address', async () => {
   child = runChild('examples/server.ts', { PORT: '0' });
   const [, url] = await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
   const plain = await fetch(`${url}/`);

@@ -9,6 +9,7 @@ import {
   type Scope,
   type Send,
 } from '../../src/index.js';
+import { ClientDisconnect } from '../../src/http/request.js';
 import { fakeServer } from '../support/asgi.js';
 import { b, httpScope } from '../support/messages.js';
 
@@ -263,6 +264,37 @@ describe('app completion', () => {
       expect(await receive()).toEqual({ type: 'http.disconnect' });
     }, [{ type: 'http.disconnect' }]);
     await expect(done).resolves.toBeUndefined();
+  });
+
+  test('catching the ClientDisconnect a send raised, then returning, is not a violation', async () => {
+    // The client left mid-response; the app learned it from send, never from receive.
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    const server = fakeServer([], { type: 'http.disconnect' });
+    let sends = 0;
+    const closing: Send = (m) => (++sends > 2 ? Promise.reject(new ClientDisconnect('gone')) : server.send(m));
+    let caught: unknown;
+    await expect(validate(async (_s, _r, send) => {
+      try {
+        await send(start());
+        await send(body('a', true));
+        await send(body('b', true));
+      } catch (error) {
+        caught = error;
+      }
+    }, { enabled: true })(scope(), server.receive, closing)).resolves.toBeUndefined();
+    expect(caught).toBeInstanceOf(ClientDisconnect);
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+  });
+
+  test('returning without a response after the client left unseen is not a violation', async () => {
+    // The app never sent nor received; the server answers http.disconnect, so the client is gone.
+    await expect(run(async () => {}, [], { type: 'http.disconnect' }).done).resolves.toBeUndefined();
+  });
+
+  test('an unread request body is no sign that the client left: still reported', async () => {
+    await expect(run(async () => {}, [{ type: 'http.request', body: b('x'), more_body: false }], { type: 'http.disconnect' }).done)
+      .rejects.toMatchObject({ rule: 'incomplete-response' });
   });
 
   test("an app's own error passes through unchanged, with the unfinished response logged", async () => {
