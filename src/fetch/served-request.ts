@@ -1,0 +1,103 @@
+/**
+ * The `Request` `fromFetchHandler` hands a fetch handler, with its `signal` made only when read.
+ *
+ * A request built with `{ signal }` makes undici (Node's fetch) follow that signal with a WeakRef,
+ * a FinalizationRegistry entry and an abort listener: some 20 µs a request, three times the rest
+ * of the constructor, for a signal most handlers never read. So the request is a real `Request`
+ * (a subclass: `instanceof`, brand checks, `new Request(request)`, `fetch(request)` and
+ * `clone()` all work as on any other) built without a signal, whose signal slot is an accessor
+ * that makes an `AbortController` on first read, already aborted if the client has gone by then.
+ * Undici reads that slot for `request.signal` and when it copies the request (`new Request(r)`,
+ * `fetch(r)`, `r.clone()`), so the copies follow the client too.
+ *
+ * The slot is undici's own (a symbol described `signal`), found and checked once at load; where
+ * the check fails (another runtime, a future undici that keeps it elsewhere), requests are built
+ * the plain way, with an eager signal, and behave the same, only slower.
+ */
+
+const CONTROLLER = Symbol('tsgi.signalController');
+const GONE = Symbol('tsgi.goneReason');
+
+interface Tracked {
+  [CONTROLLER]?: AbortController;
+  [GONE]?: { reason: unknown };
+}
+
+function lazyController(request: Tracked): AbortController {
+  let controller = request[CONTROLLER];
+  if (controller === undefined) {
+    controller = request[CONTROLLER] = new AbortController();
+    const gone = request[GONE];
+    if (gone !== undefined) controller.abort(gone.reason);
+  }
+  return controller;
+}
+
+/** Undici's signal slot on a `Request`, if it has one. */
+function signalSlot(): symbol | undefined {
+  try {
+    const probe = new Request('http://probe.invalid/');
+    const record = probe as unknown as Record<symbol, unknown>;
+    return Object.getOwnPropertySymbols(probe).find((s) => s.description === 'signal' && record[s] === probe.signal);
+  } catch {
+    return undefined;
+  }
+}
+
+const SLOT = signalSlot();
+
+class LazySignalRequest extends Request {}
+if (SLOT !== undefined) {
+  Object.defineProperty(LazySignalRequest.prototype, SLOT, {
+    get(this: Tracked) {
+      return lazyController(this).signal;
+    },
+    // The constructor stores the signal of a controller nobody holds (no signal was passed, so
+    // nothing can abort it): dropped, the accessor stands in for it.
+    set() {},
+    configurable: true,
+  });
+}
+
+/** Whether the lazy signal works here: not made while building, made on read, followed by copies. */
+function lazySignalWorks(): boolean {
+  if (SLOT === undefined) return false;
+  try {
+    const probe = new LazySignalRequest('http://probe.invalid/') as Request & Tracked;
+    if (probe[CONTROLLER] !== undefined) return false;
+    const signal = probe.signal;
+    const controller = (probe as Tracked)[CONTROLLER];
+    if (controller === undefined || signal !== controller.signal) return false;
+    const copy = new Request(probe);
+    controller.abort();
+    return copy.signal.aborted && probe.signal.aborted;
+  } catch {
+    return false;
+  }
+}
+
+const LAZY = lazySignalWorks();
+
+/** A `Request` for a fetch handler; throws as the `Request` constructor does. */
+export function servedRequest(url: string, init: RequestInit): Request {
+  if (LAZY) return new LazySignalRequest(url, init);
+  const controller = new AbortController();
+  init.signal = controller.signal;
+  const request = new Request(url, init) as Request & Tracked;
+  request[CONTROLLER] = controller;
+  return request;
+}
+
+/** Aborts the request's signal, now if it has been made, else as soon as it is read. */
+export function abortServed(request: Request, reason: unknown): void {
+  const tracked = request as Request & Tracked;
+  const controller = tracked[CONTROLLER];
+  if (controller !== undefined) {
+    if (!controller.signal.aborted) controller.abort(reason);
+  } else if (tracked[GONE] === undefined) {
+    tracked[GONE] = { reason };
+  }
+}
+
+/** Whether the signal is made only when read (for tests). */
+export const lazySignal: boolean = LAZY;
