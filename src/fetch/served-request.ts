@@ -47,6 +47,19 @@ function signalSlot(): symbol | undefined {
 const SLOT = signalSlot();
 
 class LazySignalRequest extends Request {}
+const plainClone = Request.prototype.clone;
+/**
+ * Undici's `clone()` aborts a clone only from inside its own signal-following; this signal
+ * follows no other, so the clone is rebuilt from a plain clone (which tees the body) with this
+ * signal to follow. (Set on the prototype: Node's types declare `clone` a property.)
+ */
+Object.defineProperty(LazySignalRequest.prototype, 'clone', {
+  value: function clone(this: Request): Request {
+    return new Request(plainClone.call(this), { signal: this.signal });
+  },
+  writable: true,
+  configurable: true,
+});
 if (SLOT !== undefined) {
   Object.defineProperty(LazySignalRequest.prototype, SLOT, {
     get(this: Tracked) {
@@ -59,7 +72,7 @@ if (SLOT !== undefined) {
   });
 }
 
-/** Whether the lazy signal works here: not made while building, made on read, followed by copies. */
+/** Whether the lazy signal works here: not made while building, made on read, followed by copies and clones. */
 function lazySignalWorks(): boolean {
   if (SLOT === undefined) return false;
   try {
@@ -69,8 +82,9 @@ function lazySignalWorks(): boolean {
     const controller = (probe as Tracked)[CONTROLLER];
     if (controller === undefined || signal !== controller.signal) return false;
     const copy = new Request(probe);
+    const clone = probe.clone();
     controller.abort();
-    return copy.signal.aborted && probe.signal.aborted;
+    return copy.signal.aborted && clone.signal.aborted && probe.signal.aborted;
   } catch {
     return false;
   }

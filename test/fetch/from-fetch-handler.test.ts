@@ -180,6 +180,105 @@ describe('a fetch handler under serve', () => {
     await within(5_000, (async () => { while (!aborted.includes('/stream') || !cancelled) await sleep(10); })(), 'the streaming handler\'s signal and body');
   });
 
+  test('a signal first read after the client left is already aborted', async () => {
+    let readLate: { aborted: boolean; reason: unknown } | undefined;
+    let left!: () => void;
+    const clientLeft = new Promise<void>((resolve) => { left = resolve; });
+    const app = fromFetchHandler(async (request) => {
+      // The signal is not touched until well after the client is gone.
+      await clientLeft;
+      await sleep(200);
+      readLate = { aborted: request.signal.aborted, reason: request.signal.reason };
+      return new Response('too late');
+    });
+    const { url } = await start(app);
+    const client = new AbortController();
+    const pending = fetch(url, { signal: client.signal }).catch(() => 'aborted');
+    await sleep(100);
+    client.abort();
+    expect(await pending).toBe('aborted');
+    left();
+    await within(5_000, (async () => { while (readLate === undefined) await sleep(10); })(), 'the handler reading its signal');
+    expect(readLate!.aborted).toBe(true);
+    expect(String(readLate!.reason)).toMatch(/disconnected/);
+  });
+
+  test('copies of the request (new Request, clone, as the init of another) follow the client leaving', async () => {
+    const aborted: string[] = [];
+    const app = fromFetchHandler(async (request) => {
+      // Copied before the signal was ever read: the copies must still follow the client.
+      const copies: [string, Request][] = [
+        ['new Request(request)', new Request(request)],
+        ['request.clone()', request.clone()],
+        ['new Request(url, request)', new Request('http://elsewhere.invalid/', request)],
+      ];
+      await Promise.all(copies.map(([name, copy]) => new Promise<void>((resolve) => copy.signal.addEventListener('abort', () => {
+        aborted.push(name);
+        resolve();
+      }))));
+      return new Response('too late');
+    });
+    const { url } = await start(app);
+    const client = new AbortController();
+    const pending = fetch(url, { signal: client.signal }).catch(() => 'aborted');
+    await sleep(100);
+    client.abort();
+    expect(await pending).toBe('aborted');
+    await within(5_000, (async () => { while (aborted.length < 3) await sleep(10); })(), 'every copy\'s signal');
+    expect(aborted.sort()).toEqual(['new Request(request)', 'new Request(url, request)', 'request.clone()']);
+  });
+
+  test('fetch(request) forwards the request, body and all, and stops upstream when the client leaves', async () => {
+    // Upstream: echoes a POST; holds a GET open until its client goes, and reports that.
+    let upstreamClosed = false;
+    const upstream = await serve(async (scope, receive, send) => {
+      if (scope.type !== 'http') return;
+      if (scope.method === 'POST') {
+        let body = '';
+        for (;;) {
+          const message = await receive();
+          if (message.type !== 'http.request') return;
+          body += new TextDecoder().decode(message.body);
+          if (message.more_body !== true) break;
+        }
+        await send({ type: 'http.response.start', status: 200, headers: [] });
+        await send({ type: 'http.response.body', body: new TextEncoder().encode(`upstream got ${body}`) });
+        return;
+      }
+      const message = await receive();
+      if (message.type === 'http.disconnect') upstreamClosed = true;
+    }, { port: 0, signals: false, logger: quietLogger().logger });
+    try {
+      const app = fromFetchHandler((request) => fetch(new Request(`${upstream.url}${new URL(request.url).pathname}`, request)));
+      const { url } = await start(app);
+      const forwarded = await within(10_000, fetch(`${url}/echo`, { method: 'POST', body: 'payload' }), 'the forwarded POST');
+      expect(await forwarded.text()).toBe('upstream got payload');
+
+      const client = new AbortController();
+      const pending = fetch(`${url}/hang`, { signal: client.signal }).catch(() => 'aborted');
+      await sleep(150);
+      client.abort();
+      expect(await pending).toBe('aborted');
+      await within(5_000, (async () => { while (!upstreamClosed) await sleep(10); })(), 'upstream seeing its request dropped');
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  test('the request the handler gets is a real Request, and its body can be read through a copy', async () => {
+    const seen: string[] = [];
+    const app = fromFetchHandler(async (request) => {
+      seen.push(`${request instanceof Request} ${Object.prototype.toString.call(request)} ${request.bodyUsed}`);
+      seen.push(await new Request(request).text());
+      return new Response(new Uint8Array([104, 105, 33]).subarray(0, 2), { headers: { 'content-type': 'text/plain' } });
+    });
+    const { url } = await start(app);
+    const response = await fetch(url, { method: 'POST', body: 'sent' });
+    expect(response.headers.get('content-length')).toBe('2');
+    expect(await response.text()).toBe('hi');
+    expect(seen).toEqual(['true [object Request] false', 'sent']);
+  });
+
   test('a response body that fails midway cuts the connection rather than ending it cleanly', async () => {
     const app = fromFetchHandler(() => new Response(new ReadableStream<Uint8Array>({
       async pull(controller) {
