@@ -115,7 +115,7 @@ export function fromFetchHandler(handler: FetchHandlerFunction): ASGIApp {
   return async (scope, receive, send) => {
     if (scope.type !== 'http') return; // lifespan: not spoken, so serve's 'auto' mode moves on
     const { headers, host, announcesBody } = requestHeaders(scope.headers);
-    const init: RequestInit & { duplex?: 'half' } = { method: scope.method, headers };
+    const init: RequestInit & { method: string; headers: [string, string][]; duplex?: 'half' } = { method: scope.method, headers };
     const call = new Call(receive);
 
     let bodyDone = true;
