@@ -71,7 +71,8 @@ export class FetchExchange {
 
   constructor(
     private readonly request: Request,
-    private readonly Response: ResponseClass,
+    /** Undefined: the global `Response`, looked up per response (a server may have replaced it). */
+    private readonly responseClass: ResponseClass | undefined,
   ) {
     this.response = new Promise((resolve) => {
       this.respond = resolve;
@@ -224,7 +225,8 @@ export class FetchExchange {
     let response: Response;
     try {
       const length = stream || noBody ? -1 : bytes === null ? 0 : bytes.length;
-      response = new this.Response(body as ResponseBody, { status, headers: toHeaderPairs(this.headers, length) });
+      const ResponseClass = this.responseClass ?? Response;
+      response = new ResponseClass(body as ResponseBody, { status, headers: toHeaderPairs(this.headers, length) });
     } catch (error) {
       // Headers the fetch API refuses (a CR or LF in a value, a name that is not a token).
       this.controller = undefined;

@@ -32,7 +32,8 @@ export interface ToFetchHandlerOptions {
   /** Where errors and notices go. Default: the console. */
   logger?: FetchLogger;
   /**
-   * The class the app's responses are built with. Default: the global `Response`. A runtime's
+   * The class the app's responses are built with. Default: the global `Response` at the time
+   * (@hono/node-server replaces it with its own lighter one unless told not to). A runtime's
    * own lighter class can go here: on Node, undici's `Response` wraps even a body given whole in
    * a stream, which the server then reads back, while srvx's `FastResponse` keeps the bytes and
    * srvx writes them out directly. Such a class checks less than the standard one (a header value
@@ -76,7 +77,7 @@ export function toFetchHandler(app: ASGIApp, options: ToFetchHandlerOptions = {}
   const lifespan = new Lifespan(wrapped, options.lifespan ?? 'auto', logger);
   const context: ScopeContext = { rootPath: options.rootPath ?? '', state: undefined };
   const clientOf = options.client ?? runtimeClient;
-  const responseClass = options.responseClass ?? Response;
+  const responseClass = options.responseClass;
 
   let startup: Promise<void> | undefined;
   let ready = false;

@@ -163,3 +163,17 @@ test('on srvx, with responses built as its FastResponse', async () => {
     await server.close(true);
   }
 });
+
+test('without responseClass, responses are built with the global Response of the moment (@hono/node-server swaps in its own)', async () => {
+  const handler = toFetchHandler(app, { validate: false, lifespan: 'off' });
+  const original = globalThis.Response;
+  class Swapped extends original {}
+  globalThis.Response = Swapped;
+  try {
+    const response = await handler.fetch(new Request('http://x/hi'));
+    expect(response.constructor).toBe(Swapped);
+    expect(await response.text()).toBe('hello GET /hi');
+  } finally {
+    globalThis.Response = original;
+  }
+});
