@@ -318,6 +318,31 @@ test('a request the fetch API cannot hold gets a 4xx, and the handler is not cal
   expect(called).toBe(1);
 });
 
+test('a header or host the fetch API refuses gets a 400 before the handler, as the Request constructor would decide', async () => {
+  let called = 0;
+  const app = fromFetchHandler(() => {
+    called += 1;
+    return new Response('ok');
+  });
+  const bytes = (text: string) => new TextEncoder().encode(text);
+  async function status(headers: [string, string][]): Promise<number> {
+    const sent: { type: string; status?: number }[] = [];
+    const scope = {
+      type: 'http' as const, asgi: { version: '3.0' as const }, http_version: '1.1' as const, method: 'GET', scheme: 'http', path: '/', raw_path: bytes('/'),
+      query_string: bytes(''), root_path: '', headers: headers.map(([n, v]) => [bytes(n), bytes(v)] as [Uint8Array, Uint8Array]), client: null, server: null,
+    };
+    await app(scope, () => new Promise(() => {}), async (message) => { sent.push(message as { type: string; status?: number }); });
+    return sent[0]!.status!;
+  }
+  expect(await status([['host', 'x'], ['bad name', 'v']])).toBe(400);
+  expect(await status([['host', 'x'], ['x-nul', 'a\0b']])).toBe(400);
+  expect(await status([['host', 'user:pw@x']])).toBe(400);
+  expect(called).toBe(0);
+  // What the constructor trims or accepts passes.
+  expect(await status([['host', 'x'], ['x-padded', ' v ']])).toBe(200);
+  expect(called).toBe(1);
+});
+
 test('a bodiless POST and DELETE reach the handler (serve sends no http.request for them)', async () => {
   const seen: string[] = [];
   const { url } = await start(fromFetchHandler(async (request) => {
