@@ -1,7 +1,8 @@
 /**
  * Fetch-handler interop, side by side in one run, requests per second and CPU per request:
  *
- * - Node: the tsgi app on `serve`, and through toFetchHandler on @hono/node-server and on srvx;
+ * - Node: the tsgi app on `serve`, and through toFetchHandler on @hono/node-server and on srvx
+ *   (responses built as srvx's FastResponse, its documented fast path, and as the global Response);
  * - Bun: a bare fetch handler on Bun.serve, and the tsgi app through toFetchHandler on Bun.serve;
  * - Hono: on @hono/node-server, and through fromFetchHandler on `serve`.
  *
@@ -30,7 +31,7 @@ interface Group {
 }
 
 const groups: Group[] = [
-  { title: 'Node: the tsgi app on serve and through toFetchHandler', targets: [node('tsgi serve', 'serve'), node('toFetchHandler on @hono/node-server', 'hono-node-server'), node('toFetchHandler on srvx', 'srvx')] },
+  { title: 'Node: the tsgi app on serve and through toFetchHandler', targets: [node('tsgi serve', 'serve'), node('toFetchHandler on @hono/node-server', 'hono-node-server'), node('toFetchHandler on srvx (FastResponse)', 'srvx'), node('toFetchHandler on srvx (global Response)', 'srvx-global-response')] },
   {
     title: 'Bun: toFetchHandler against a bare handler',
     targets: [onBun('bare Bun.serve', 'bare'), onBun('toFetchHandler on Bun.serve', 'tsgi')],

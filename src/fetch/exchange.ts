@@ -15,6 +15,9 @@ type ResponseBody = ConstructorParameters<typeof Response>[0];
 const NO_MORE_BODY: HTTPReceiveEvent = Object.freeze({ type: 'http.request', body: EMPTY, more_body: false }) as HTTPReceiveEvent;
 const resolved: Promise<void> = Promise.resolve();
 
+/** A class that builds the `Response`: the global one, or a runtime's own lighter one. */
+export type ResponseClass = new (body: ResponseBody, init: ResponseInit) => Response;
+
 /** Statuses the `Response` constructor refuses a body for (null body statuses, Fetch 2.2.3). */
 function nullBodyStatus(status: number): boolean {
   return status === 101 || status === 103 || status === 204 || status === 205 || status === 304;
@@ -66,7 +69,11 @@ export class FetchExchange {
   private respond!: (response: Response) => void;
   readonly response: Promise<Response>;
 
-  constructor(private readonly request: Request) {
+  constructor(
+    private readonly request: Request,
+    /** Undefined: the global `Response`, looked up per response (a server may have replaced it). */
+    private readonly responseClass: ResponseClass | undefined,
+  ) {
     this.response = new Promise((resolve) => {
       this.respond = resolve;
     });
@@ -218,7 +225,8 @@ export class FetchExchange {
     let response: Response;
     try {
       const length = stream || noBody ? -1 : bytes === null ? 0 : bytes.length;
-      response = new Response(body as ResponseBody, { status, headers: toHeaderPairs(this.headers, length) });
+      const ResponseClass = this.responseClass ?? Response;
+      response = new ResponseClass(body as ResponseBody, { status, headers: toHeaderPairs(this.headers, length) });
     } catch (error) {
       // Headers the fetch API refuses (a CR or LF in a value, a name that is not a token).
       this.controller = undefined;

@@ -7,6 +7,8 @@ import type { ASGIReceiveEvent, Header, HTTPScope } from '../../generated/index.
 import { ClientDisconnect } from '../http/request.js';
 import { decodeLatin1, encodeLatin1 } from '../http/target.js';
 import type { ASGIApp, Receive, Send } from '../protocol.js';
+import { wholeBody } from './response-body.js';
+import { abortServed, servedRequest } from './served-request.js';
 
 /** A fetch handler: what Bun, Deno and Workers serve, and what Hono's `app.fetch` is. */
 export type FetchHandlerFunction = (request: Request) => Response | Promise<Response>;
@@ -55,15 +57,36 @@ function settledSoon<T>(promise: Promise<T>): Promise<T | undefined> {
   return Promise.race([promise, later]);
 }
 
-class Upload {
-  constructor(
-    private readonly receive: Receive,
-    private readonly abort: AbortController,
-    private readonly done: () => void,
-  ) {}
+/** One request through the bridge: its `Request`, and whether the client or the response ended it. */
+class Call {
+  request: Request | undefined;
+  /** Set before the last message goes: the server answers the watching receive() with
+   * http.disconnect as soon as the response is complete, and that is no client leaving. */
+  responded = false;
+
+  constructor(private readonly receive: Receive) {}
+
+  /** The client left (or the response failed): the handler's signal aborts. */
+  abort(reason: unknown): void {
+    if (this.request !== undefined) abortServed(this.request, reason);
+  }
+
+  /**
+   * Once the body is read, the next receive() is http.disconnect: the client left, or the
+   * response is done. Only the first aborts the handler's signal.
+   */
+  watch(): void {
+    void this.receive().then((message) => this.watched(message), () => {});
+  }
+
+  private watched(message: ASGIReceiveEvent): void {
+    // A server may still hand over the (empty) last body message first; wait on past it.
+    if (message.type === 'http.request') return this.watch();
+    if (message.type === 'http.disconnect' && !this.responded) this.abort(new ClientDisconnect('the client disconnected'));
+  }
 
   /** The request body as a stream that reads one message per pull: backpressure to the client. */
-  stream(first: Uint8Array): ReadableStream<Uint8Array> {
+  upload(first: Uint8Array): ReadableStream<Uint8Array> {
     let pending: Uint8Array | undefined = first.length > 0 ? first : undefined;
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
@@ -77,10 +100,10 @@ class Upload {
           if (message.body !== undefined && message.body.length > 0) controller.enqueue(message.body);
           if (message.more_body !== true) {
             controller.close();
-            this.done();
+            this.watch();
           }
         } else {
-          this.abort.abort(new ClientDisconnect('the client disconnected'));
+          this.abort(new ClientDisconnect('the client disconnected'));
           controller.error(new ClientDisconnect('the client disconnected before the request body was complete'));
         }
       },
@@ -91,20 +114,10 @@ class Upload {
 export function fromFetchHandler(handler: FetchHandlerFunction): ASGIApp {
   return async (scope, receive, send) => {
     if (scope.type !== 'http') return; // lifespan: not spoken, so serve's 'auto' mode moves on
-    const abort = new AbortController();
     const { headers, host, announcesBody } = requestHeaders(scope.headers);
-    const init: RequestInit & { duplex?: 'half' } = { method: scope.method, headers, signal: abort.signal };
+    const init: RequestInit & { method: string; headers: [string, string][]; duplex?: 'half' } = { method: scope.method, headers };
+    const call = new Call(receive);
 
-    // Once the body is read, the next receive() is http.disconnect: the client left, or the
-    // response is done. Only the first aborts the handler's signal.
-    let responded = false;
-    const watch = (): void => {
-      void receive().then((message) => {
-        // A server may still hand over the (empty) last body message first; wait on past it.
-        if (message.type === 'http.request') return watch();
-        if (message.type === 'http.disconnect' && !responded) abort.abort(new ClientDisconnect('the client disconnected'));
-      }, () => {});
-    };
     let bodyDone = true;
     // A request whose headers announce no body is not read: some servers (tsgi's serve among
     // them) send no `http.request` at all for it, and waiting for one would hang. Over HTTP/2 a
@@ -116,15 +129,14 @@ export function fromFetchHandler(handler: FetchHandlerFunction): ASGIApp {
       const bytes = first.body ?? EMPTY;
       if (first.more_body === true) {
         bodyDone = false;
-        init.body = new Upload(receive, abort, watch).stream(bytes);
+        init.body = call.upload(bytes);
         init.duplex = 'half';
       } else if (bytes.length > 0) {
         init.body = bytes as RequestInit['body'];
       }
     }
-    let request: Request;
     try {
-      request = new Request(requestUrl(scope, host), init);
+      call.request = servedRequest(requestUrl(scope, host), init);
     } catch (error) {
       // The fetch API refuses some requests HTTP allows: TRACE, TRACK and CONNECT, a header it
       // will not hold. The client asked for what this app cannot take: a 4xx, not a 500.
@@ -132,14 +144,10 @@ export function fromFetchHandler(handler: FetchHandlerFunction): ASGIApp {
     }
     // A streamed upload watches from its end (and aborts the signal itself if the client leaves
     // mid-body); the handler may leave it unread, as in any server.
-    if (bodyDone) watch();
+    if (bodyDone) call.watch();
 
-    const response = await handler(request);
-    // Marked before the last message goes: the server answers the watching receive() with
-    // http.disconnect as soon as the response is complete, and that is no client leaving.
-    await sendResponse(response, send, abort, () => {
-      responded = true;
-    });
+    const response = await handler(call.request);
+    await sendResponse(response, send, call);
   };
 }
 
@@ -152,16 +160,18 @@ async function refuse(send: Send, method: string, error: unknown): Promise<void>
   await send({ type: 'http.response.body', body: text });
 }
 
-async function sendResponse(response: Response, send: Send, abort: AbortController, last: () => void): Promise<void> {
+async function sendResponse(response: Response, send: Send, call: Call): Promise<void> {
   const start = { type: 'http.response.start' as const, status: response.status, headers: responseHeaders(response.headers) };
   const body = response.body;
-  if (body === null) {
+  // A body given whole (bytes, a string) goes as one last message, unread through its stream.
+  const whole = body === null ? EMPTY : wholeBody(response);
+  if (whole !== undefined) {
     await send(start);
-    last();
-    await send({ type: 'http.response.body', body: EMPTY, more_body: false });
+    call.responded = true;
+    await send({ type: 'http.response.body', body: whole, more_body: false });
     return;
   }
-  const reader = body.getReader();
+  const reader = body!.getReader();
   try {
     await send(start);
     let step = await reader.read();
@@ -172,18 +182,18 @@ async function sendResponse(response: Response, send: Send, abort: AbortControll
       const next = reader.read();
       const soon = await settledSoon(next);
       if (soon !== undefined && soon.done) {
-        last();
+        call.responded = true;
         await send({ type: 'http.response.body', body: step.value, more_body: false });
         return;
       }
       await send({ type: 'http.response.body', body: step.value, more_body: true });
       step = soon ?? (await next);
     }
-    last();
+    call.responded = true;
     await send({ type: 'http.response.body', body: EMPTY, more_body: false });
   } catch (error) {
     reader.cancel(error).catch(() => {});
-    if (!abort.signal.aborted) abort.abort(error);
+    call.abort(error);
     throw error;
   }
 }

@@ -2,4 +2,4 @@
 export { toFetchHandler, type FetchHandler, type FetchLogger, type ToFetchHandlerOptions } from './to-fetch-handler.js';
 export { fromFetchHandler, type FetchHandlerFunction } from './from-fetch-handler.js';
 export { runtimeClient, type Address } from './connection.js';
-export { UnsendableResponse } from './exchange.js';
+export { UnsendableResponse, type ResponseClass } from './exchange.js';

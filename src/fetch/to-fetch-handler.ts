@@ -7,7 +7,7 @@ import type { ASGIApp } from '../protocol.js';
 import { Lifespan, type LifespanMode } from '../server/lifespan.js';
 import { validate } from '../validate/middleware.js';
 import { nodeRawHeaders, runtimeClient, type Address } from './connection.js';
-import { FetchExchange } from './exchange.js';
+import { FetchExchange, type ResponseClass } from './exchange.js';
 import { fetchScope, type ScopeContext } from './scope.js';
 
 export interface FetchLogger {
@@ -31,6 +31,15 @@ export interface ToFetchHandlerOptions {
   client?: (request: Request, info: unknown) => Address | null;
   /** Where errors and notices go. Default: the console. */
   logger?: FetchLogger;
+  /**
+   * The class the app's responses are built with. Default: the global `Response` at the time
+   * (@hono/node-server replaces it with its own lighter one unless told not to). A runtime's
+   * own lighter class can go here: on Node, undici's `Response` wraps even a body given whole in
+   * a stream, which the server then reads back, while srvx's `FastResponse` keeps the bytes and
+   * srvx writes them out directly. Such a class checks less than the standard one (a header value
+   * the fetch API refuses fails when the server writes it, not when it is built).
+   */
+  responseClass?: ResponseClass;
 }
 
 /**
@@ -68,6 +77,7 @@ export function toFetchHandler(app: ASGIApp, options: ToFetchHandlerOptions = {}
   const lifespan = new Lifespan(wrapped, options.lifespan ?? 'auto', logger);
   const context: ScopeContext = { rootPath: options.rootPath ?? '', state: undefined };
   const clientOf = options.client ?? runtimeClient;
+  const responseClass = options.responseClass;
 
   let startup: Promise<void> | undefined;
   let ready = false;
@@ -101,7 +111,7 @@ export function toFetchHandler(app: ASGIApp, options: ToFetchHandlerOptions = {}
 
   function handle(request: Request, info?: unknown): Promise<Response> {
     if (!ready) return lazyStart(request, info);
-    const exchange = new FetchExchange(request);
+    const exchange = new FetchExchange(request, responseClass);
     let scope;
     try {
       scope = fetchScope(request, clientOf(request, info), nodeRawHeaders(request, info), context);

@@ -6,7 +6,7 @@ import { jest } from '@jest/globals';
 import { serve as honoServe } from '@hono/node-server';
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve as srvxServe } from 'srvx/node';
+import { FastResponse, serve as srvxServe } from 'srvx/node';
 import { toFetchHandler, type ASGIApp, type ASGIReceiveEvent, type FetchHandler, type HTTPScope } from '../../src/index.js';
 import { sleep, within } from '../support/asgi.js';
 
@@ -48,6 +48,17 @@ const app: ASGIApp = async (scope, receive, send) => {
       // ClientDisconnect from send: the same news.
     }
     disconnects.push('stream');
+    return;
+  }
+  if (scope.path === '/cookies') {
+    const cookie = (value: string) => [encoder.encode('set-cookie'), encoder.encode(value)] as [Uint8Array, Uint8Array];
+    await send({ type: 'http.response.start', status: 201, headers: [cookie('a=1'), cookie('b=2'), [encoder.encode('x-kind'), encoder.encode('cookies')]] });
+    await send({ type: 'http.response.body', body: encoder.encode('made') });
+    return;
+  }
+  if (scope.path === '/nothing') {
+    await send({ type: 'http.response.start', status: 204, headers: [] });
+    await send({ type: 'http.response.body' });
     return;
   }
   await send({ type: 'http.response.start', status: 200, headers: [[encoder.encode('content-type'), encoder.encode('text/plain')]] });
@@ -93,6 +104,18 @@ async function exercise(url: string) {
   expect(result.total).toBe(16 * 32 * 1024);
   expect(result.chunks).toBeGreaterThan(2);
 
+  const cookies = await fetch(`${url}/cookies`);
+  expect(cookies.status).toBe(201);
+  expect(cookies.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+  expect(cookies.headers.get('x-kind')).toBe('cookies');
+  expect(await cookies.text()).toBe('made');
+  const nothing = await fetch(`${url}/nothing`);
+  expect(nothing.status).toBe(204);
+  expect(await nothing.text()).toBe('');
+  const head = await fetch(`${url}/hi`, { method: 'HEAD' });
+  expect(head.status).toBe(200);
+  expect(await head.text()).toBe('');
+
   const abort = new AbortController();
   const streamed = await fetch(`${url}/stream`, { signal: abort.signal });
   const reader = streamed.body!.getReader();
@@ -124,5 +147,33 @@ test('on srvx', async () => {
     await exercise(server.url!.replace(/\/$/, ''));
   } finally {
     await server.close(true);
+  }
+});
+
+test('on srvx, with responses built as its FastResponse', async () => {
+  const handler = toFetchHandler(app, { validate: true, responseClass: FastResponse });
+  const server = srvxServe({ fetch: handler.fetch, port: 0, hostname: '127.0.0.1', silent: true });
+  await server.ready();
+  try {
+    // (FastResponse's instanceof says yes to any Response: its constructor tells them apart.)
+    const built = await toFetchHandler(app, { validate: false, lifespan: 'off', responseClass: FastResponse }).fetch(new Request('http://x/hi'));
+    expect(built.constructor).toBe(FastResponse);
+    await exercise(server.url!.replace(/\/$/, ''));
+  } finally {
+    await server.close(true);
+  }
+});
+
+test('without responseClass, responses are built with the global Response of the moment (@hono/node-server swaps in its own)', async () => {
+  const handler = toFetchHandler(app, { validate: false, lifespan: 'off' });
+  const original = globalThis.Response;
+  class Swapped extends original {}
+  globalThis.Response = Swapped;
+  try {
+    const response = await handler.fetch(new Request('http://x/hi'));
+    expect(response.constructor).toBe(Swapped);
+    expect(await response.text()).toBe('hello GET /hi');
+  } finally {
+    globalThis.Response = original;
   }
 });
