@@ -69,6 +69,30 @@ const samples: Record<string, unknown> = {
   'lifespan.shutdown': { type: 'lifespan.shutdown' },
   'lifespan.shutdown.complete': { type: 'lifespan.shutdown.complete' },
   'lifespan.shutdown.failed': { type: 'lifespan.shutdown.failed', message: 'timed out' },
+  'websocket': {
+    type: 'websocket',
+    asgi: { version: '3.0', spec_version: '2.5' },
+    http_version: '1.1',
+    scheme: 'ws',
+    path: '/chat',
+    raw_path: enc.encode('/chat'),
+    query_string: enc.encode(''),
+    root_path: '',
+    headers: scope.headers,
+    client: ['127.0.0.1', 51234],
+    server: ['127.0.0.1', 8000],
+    subprotocols: ['chat'],
+    state: {},
+    extensions: { 'websocket.http.response': {} },
+  },
+  'websocket.connect': { type: 'websocket.connect' },
+  'websocket.accept': { type: 'websocket.accept', subprotocol: 'chat', headers },
+  'websocket.receive': { type: 'websocket.receive', text: 'Hello, world!' },
+  'websocket.send': { type: 'websocket.send', bytes: enc.encode('Hello, world!') },
+  'websocket.disconnect': { type: 'websocket.disconnect', code: 1000, reason: '' },
+  'websocket.close': { type: 'websocket.close', code: 1000 },
+  'websocket.http.response.start': { type: 'websocket.http.response.start', status: 403, headers },
+  'websocket.http.response.body': { type: 'websocket.http.response.body', body: enc.encode('Forbidden'), more_body: false },
 };
 
 // Hand-written guards: what a careful person would write for exactly these shapes.
@@ -89,7 +113,62 @@ const isBool = (v: unknown) => v === undefined || typeof v === 'boolean';
 const isCount = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
 const only = (type: string) => (v: unknown): boolean => isObj(v) && v.type === type;
 const withMessage = (type: string) => (v: unknown): boolean => isObj(v) && v.type === type && (v.message === undefined || typeof v.message === 'string');
+/** Exactly one of `bytes` (a byte string) and `text` (a string); the other absent or null. */
+function textOrBytes(v: R): boolean {
+  const b = v.bytes;
+  const t = v.text;
+  if (b instanceof Uint8Array) return t === undefined || t === null;
+  return typeof t === 'string' && (b === undefined || b === null);
+}
+const withCode = (type: string) => (v: unknown): boolean => isObj(v) && v.type === type && (v.code === undefined || Number.isInteger(v.code)) && (v.reason === undefined || typeof v.reason === 'string');
 const hand: Record<string, (v: unknown) => boolean> = {
+  'websocket'(v) {
+    if (!isObj(v) || v.type !== 'websocket') return false;
+    const a = v.asgi;
+    if (!isObj(a) || a.version !== '3.0' || (a.spec_version !== undefined && typeof a.spec_version !== 'string')) return false;
+    if (v.http_version !== undefined && v.http_version !== '1.1' && v.http_version !== '2') return false;
+    if (v.scheme !== undefined && (typeof v.scheme !== 'string' || !SCHEME.test(v.scheme))) return false;
+    if (typeof v.path !== 'string') return false;
+    if (v.raw_path !== undefined && v.raw_path !== null && !(v.raw_path instanceof Uint8Array)) return false;
+    if (v.query_string !== undefined && !(v.query_string instanceof Uint8Array)) return false;
+    if (v.root_path !== undefined && typeof v.root_path !== 'string') return false;
+    if (!handHeaders(v.headers)) return false;
+    const c = v.client;
+    if (c !== undefined && c !== null && !(Array.isArray(c) && c.length === 2 && typeof c[0] === 'string' && Number.isInteger(c[1]))) return false;
+    const s = v.server;
+    if (s !== undefined && s !== null && !(Array.isArray(s) && s.length === 2 && typeof s[0] === 'string' && (s[1] === null || Number.isInteger(s[1])))) return false;
+    const p = v.subprotocols;
+    if (p !== undefined) {
+      if (!Array.isArray(p)) return false;
+      for (let i = 0; i < p.length; i++) if (typeof p[i] !== 'string') return false;
+    }
+    if (v.state !== undefined && !isObj(v.state)) return false;
+    if (v.extensions !== undefined) {
+      if (!isObj(v.extensions)) return false;
+      for (const k in v.extensions) if (!isObj(v.extensions[k])) return false;
+    }
+    return true;
+  },
+  'websocket.connect': only('websocket.connect'),
+  'websocket.accept'(v) {
+    return isObj(v) && v.type === 'websocket.accept' && (v.subprotocol === undefined || v.subprotocol === null || typeof v.subprotocol === 'string') &&
+      (v.headers === undefined || handHeaders(v.headers));
+  },
+  'websocket.receive'(v) {
+    return isObj(v) && v.type === 'websocket.receive' && textOrBytes(v);
+  },
+  'websocket.send'(v) {
+    return isObj(v) && v.type === 'websocket.send' && textOrBytes(v);
+  },
+  'websocket.disconnect': withCode('websocket.disconnect'),
+  'websocket.close': withCode('websocket.close'),
+  'websocket.http.response.start'(v) {
+    return isObj(v) && v.type === 'websocket.http.response.start' && Number.isInteger(v.status) && (v.status as number) >= 100 && (v.status as number) <= 599 &&
+      (v.headers === undefined || handHeaders(v.headers));
+  },
+  'websocket.http.response.body'(v) {
+    return isObj(v) && v.type === 'websocket.http.response.body' && (v.body === undefined || v.body instanceof Uint8Array) && isBool(v.more_body);
+  },
   'http.request'(v) {
     return isObj(v) && v.type === 'http.request' && (v.body === undefined || v.body instanceof Uint8Array) && isBool(v.more_body);
   },
