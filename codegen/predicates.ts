@@ -16,7 +16,7 @@ type Schema = Record<string, unknown>;
 // Keywords that say nothing about validity (ajv does not apply defaults in tsgi's options).
 const ANNOTATIONS = new Set(['$schema', '$id', '$comment', 'title', 'description', 'default', 'examples', 'tsType', 'x-asgi']);
 const KEYWORDS = new Set([
-  'type', 'const', 'enum', 'pattern', 'minimum', 'maximum', 'instanceof', 'anyOf',
+  'type', 'const', 'enum', 'pattern', 'minimum', 'maximum', 'instanceof', 'anyOf', 'oneOf',
   'properties', 'required', 'additionalProperties', 'items', 'minItems', 'maxItems',
 ]);
 const CLASS_NAME = /^[A-Z][A-Za-z0-9_]*$/;
@@ -52,8 +52,12 @@ class Module {
     return `${prefix}${this.count++}`;
   }
 
-  /** A boolean expression: `v` is valid against `schema`. */
-  expression(schema: unknown, v: string): string {
+  /**
+   * A boolean expression: `v` is valid against `schema`. `known` are the JSON types the enclosing
+   * schema has already established for `v` (for the alternatives of anyOf and oneOf), so their
+   * tests are not repeated.
+   */
+  expression(schema: unknown, v: string, known?: readonly string[]): string {
     if (schema === true) return 'true';
     if (schema === false) return 'false';
     if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) throw new Unsupported(`schema ${JSON.stringify(schema)}`);
@@ -64,7 +68,8 @@ class Module {
     const types = s.type === undefined ? undefined : Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];
     for (const t of types ?? []) if (!(t in TYPE_TEST)) throw new Unsupported(`type ${t}`);
     /** Whether the `type` keyword alone guarantees that `v` has JSON type `t`. */
-    const only = (...t: string[]) => types !== undefined && types.every((x) => t.includes(x));
+    const established = types ?? known;
+    const only = (...t: string[]) => established !== undefined && established.every((x) => t.includes(x));
     const parts: string[] = [];
 
     // A primitive const or enum implies its type; the type test is left out when it adds nothing.
@@ -100,13 +105,22 @@ class Module {
       parts.push(`${v} instanceof ${s.instanceof}`);
     }
     if (s.anyOf !== undefined) {
-      const alternatives = (s.anyOf as unknown[]).map((alternative) => this.expression(alternative, v));
+      const alternatives = (s.anyOf as unknown[]).map((alternative) => this.expression(alternative, v, established));
       parts.push(`(${alternatives.join(' || ')})`);
     }
     const arrayKeywords = s.items !== undefined || s.minItems !== undefined || s.maxItems !== undefined;
     if (arrayKeywords) when('array', this.array(s, v), only('array'));
     const objectKeywords = s.properties !== undefined || s.required !== undefined || s.additionalProperties !== undefined;
     if (objectKeywords) when('object', this.object(s, v), only('object'));
+    if (s.oneOf !== undefined) {
+      // Last, after the cheaper keywords above have had their chance to fail. Exactly one
+      // alternative holds. Each expression is a boolean, so for two (text or bytes)
+      // "exactly one" is their inequality; for more, a count.
+      const alternatives = (s.oneOf as unknown[]).map((alternative) => this.expression(alternative, v, established));
+      parts.push(alternatives.length === 2
+        ? `((${alternatives[0]}) !== (${alternatives[1]}))`
+        : `((${alternatives.map((test) => `(${test} ? 1 : 0)`).join(' + ')}) === 1)`);
+    }
     return parts.length === 0 ? 'true' : parts.join(' && ');
   }
 

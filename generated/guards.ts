@@ -36,7 +36,7 @@
  *   schema/websocket/send.json
  */
 import { explainFailure, type GuardFailure } from "./explain.js";
-import { matchesASGIVersions, matchesBytes, matchesHeader, matchesHeaders, matchesHTTPDisconnectEvent, matchesHTTPRequestEvent, matchesHTTPResponseBodyEvent, matchesHTTPResponseDebugEvent, matchesHTTPResponseEarlyHintEvent, matchesHTTPResponsePathsendEvent, matchesHTTPServerPushEvent, matchesHTTPResponseStartEvent, matchesHTTPResponseTrailersEvent, matchesHTTPResponseZeroCopySendEvent, matchesHTTPScope, matchesTLSExtension, matchesLifespanScope, matchesLifespanShutdownCompleteEvent, matchesLifespanShutdownFailedEvent, matchesLifespanShutdownEvent, matchesLifespanStartupCompleteEvent, matchesLifespanStartupFailedEvent, matchesLifespanStartupEvent, matchesWebSocketAcceptEvent, matchesWebSocketCloseEvent, matchesWebSocketConnectEvent, matchesWebSocketDisconnectEvent, matchesWebSocketResponseBodyEvent, matchesWebSocketResponseStartEvent, matchesWebSocketScope } from "./predicates.js";
+import { matchesASGIVersions, matchesBytes, matchesHeader, matchesHeaders, matchesHTTPDisconnectEvent, matchesHTTPRequestEvent, matchesHTTPResponseBodyEvent, matchesHTTPResponseDebugEvent, matchesHTTPResponseEarlyHintEvent, matchesHTTPResponsePathsendEvent, matchesHTTPServerPushEvent, matchesHTTPResponseStartEvent, matchesHTTPResponseTrailersEvent, matchesHTTPResponseZeroCopySendEvent, matchesHTTPScope, matchesTLSExtension, matchesLifespanScope, matchesLifespanShutdownCompleteEvent, matchesLifespanShutdownFailedEvent, matchesLifespanShutdownEvent, matchesLifespanStartupCompleteEvent, matchesLifespanStartupFailedEvent, matchesLifespanStartupEvent, matchesWebSocketAcceptEvent, matchesWebSocketCloseEvent, matchesWebSocketConnectEvent, matchesWebSocketDisconnectEvent, matchesWebSocketResponseBodyEvent, matchesWebSocketResponseStartEvent, matchesWebSocketReceiveEvent, matchesWebSocketScope, matchesWebSocketSendEvent } from "./predicates.js";
 import type { ASGIVersions, Bytes, Header, Headers, HTTPDisconnectEvent, HTTPRequestEvent, HTTPResponseBodyEvent, HTTPResponseDebugEvent, HTTPResponseEarlyHintEvent, HTTPResponsePathsendEvent, HTTPServerPushEvent, HTTPResponseStartEvent, HTTPResponseTrailersEvent, HTTPResponseZeroCopySendEvent, HTTPScope, TLSExtension, LifespanScope, LifespanShutdownCompleteEvent, LifespanShutdownFailedEvent, LifespanShutdownEvent, LifespanStartupCompleteEvent, LifespanStartupFailedEvent, LifespanStartupEvent, WebSocketAcceptEvent, WebSocketCloseEvent, WebSocketConnectEvent, WebSocketDisconnectEvent, WebSocketResponseBodyEvent, WebSocketResponseStartEvent, WebSocketReceiveEvent, WebSocketScope, WebSocketSendEvent } from "./types.js";
 import { validateASGIVersions, validateBytes, validateHeader, validateHeaders, validateHTTPDisconnectEvent, validateHTTPRequestEvent, validateHTTPResponseBodyEvent, validateHTTPResponseDebugEvent, validateHTTPResponseEarlyHintEvent, validateHTTPResponsePathsendEvent, validateHTTPServerPushEvent, validateHTTPResponseStartEvent, validateHTTPResponseTrailersEvent, validateHTTPResponseZeroCopySendEvent, validateHTTPScope, validateTLSExtension, validateLifespanScope, validateLifespanShutdownCompleteEvent, validateLifespanShutdownFailedEvent, validateLifespanShutdownEvent, validateLifespanStartupCompleteEvent, validateLifespanStartupFailedEvent, validateLifespanStartupEvent, validateWebSocketAcceptEvent, validateWebSocketCloseEvent, validateWebSocketConnectEvent, validateWebSocketDisconnectEvent, validateWebSocketResponseBodyEvent, validateWebSocketResponseStartEvent, validateWebSocketReceiveEvent, validateWebSocketScope, validateWebSocketSendEvent } from "./validators.js";
 
@@ -273,7 +273,7 @@ export function explainWebSocketResponseStartEvent(value: unknown): GuardFailure
 }
 
 /** True when `value` is a well-formed `WebSocketReceiveEvent`. One whole message from the client: a binary message arrives as `bytes`, a text message as `text`. Exactly one of the two is set (not null). */
-export const isWebSocketReceiveEvent: (value: unknown) => value is WebSocketReceiveEvent = validateWebSocketReceiveEvent as (value: unknown) => value is WebSocketReceiveEvent;
+export const isWebSocketReceiveEvent: (value: unknown) => value is WebSocketReceiveEvent = matchesWebSocketReceiveEvent as (value: unknown) => value is WebSocketReceiveEvent;
 
 /** Why `value` is not a well-formed `WebSocketReceiveEvent`, or null when it is one. */
 export function explainWebSocketReceiveEvent(value: unknown): GuardFailure | null {
@@ -289,7 +289,7 @@ export function explainWebSocketScope(value: unknown): GuardFailure | null {
 }
 
 /** True when `value` is a well-formed `WebSocketSendEvent`. One whole message to the client: `bytes` goes as a binary message, `text` as a text message. Exactly one of the two is set (not null). */
-export const isWebSocketSendEvent: (value: unknown) => value is WebSocketSendEvent = validateWebSocketSendEvent as (value: unknown) => value is WebSocketSendEvent;
+export const isWebSocketSendEvent: (value: unknown) => value is WebSocketSendEvent = matchesWebSocketSendEvent as (value: unknown) => value is WebSocketSendEvent;
 
 /** Why `value` is not a well-formed `WebSocketSendEvent`, or null when it is one. */
 export function explainWebSocketSendEvent(value: unknown): GuardFailure | null {

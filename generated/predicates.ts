@@ -421,7 +421,33 @@ function object41(o) {
   return true;
 }
 
+function object43(o) {
+  const p0 = o["type"];
+  if (p0 === undefined || !(p0 === "websocket.receive")) return false;
+  const p1 = o["bytes"];
+  if (p1 !== undefined && !((p1 instanceof Uint8Array || p1 === null))) return false;
+  const p2 = o["text"];
+  if (p2 !== undefined && !((typeof p2 === "string" || p2 === null))) return false;
+  return true;
+}
+
 function object44(o) {
+  const p0 = o["bytes"];
+  if (p0 === undefined || !(p0 instanceof Uint8Array)) return false;
+  const p1 = o["text"];
+  if (p1 !== undefined && !(p1 === null)) return false;
+  return true;
+}
+
+function object45(o) {
+  const p0 = o["text"];
+  if (p0 === undefined || !(typeof p0 === "string")) return false;
+  const p1 = o["bytes"];
+  if (p1 !== undefined && !(p1 === null)) return false;
+  return true;
+}
+
+function object47(o) {
   const p0 = o["version"];
   if (p0 === undefined || !(p0 === "3.0")) return false;
   const p1 = o["spec_version"];
@@ -429,7 +455,7 @@ function object44(o) {
   return true;
 }
 
-function every45(list) {
+function every48(list) {
   for (let i = 0; i < list.length; i++) {
     const item = list[i];
     if (!(Array.isArray(item) && (item.length === 2 && item[0] instanceof Uint8Array && item[1] instanceof Uint8Array))) return false;
@@ -437,9 +463,9 @@ function every45(list) {
   return true;
 }
 
-const pattern46 = new RegExp("^[A-Za-z][A-Za-z0-9+.-]*$");
+const pattern49 = new RegExp("^[A-Za-z][A-Za-z0-9+.-]*$");
 
-function every47(list) {
+function every50(list) {
   for (let i = 0; i < list.length; i++) {
     const item = list[i];
     if (!(typeof item === "string")) return false;
@@ -447,26 +473,26 @@ function every47(list) {
   return true;
 }
 
-function object48(o) {
+function object51(o) {
   for (const key in o) {
     if (true && !((typeof o[key] === "object" && o[key] !== null && !Array.isArray(o[key])))) return false;
   }
   return true;
 }
 
-function object43(o) {
+function object46(o) {
   const p0 = o["type"];
   if (p0 === undefined || !(p0 === "websocket")) return false;
   const p1 = o["asgi"];
-  if (p1 === undefined || !((typeof p1 === "object" && p1 !== null && !Array.isArray(p1)) && object44(p1))) return false;
+  if (p1 === undefined || !((typeof p1 === "object" && p1 !== null && !Array.isArray(p1)) && object47(p1))) return false;
   const p2 = o["path"];
   if (p2 === undefined || !(typeof p2 === "string")) return false;
   const p3 = o["headers"];
-  if (p3 === undefined || !(Array.isArray(p3) && every45(p3))) return false;
+  if (p3 === undefined || !(Array.isArray(p3) && every48(p3))) return false;
   const p4 = o["http_version"];
   if (p4 !== undefined && !((p4 === "1.1" || p4 === "2"))) return false;
   const p5 = o["scheme"];
-  if (p5 !== undefined && !(typeof p5 === "string" && pattern46.test(p5))) return false;
+  if (p5 !== undefined && !(typeof p5 === "string" && pattern49.test(p5))) return false;
   const p6 = o["raw_path"];
   if (p6 !== undefined && !((p6 instanceof Uint8Array || p6 === null))) return false;
   const p7 = o["query_string"];
@@ -478,11 +504,37 @@ function object43(o) {
   const p10 = o["server"];
   if (p10 !== undefined && !((Array.isArray(p10) && (p10.length === 2 && typeof p10[0] === "string" && (Number.isInteger(p10[1]) || p10[1] === null)) || p10 === null))) return false;
   const p11 = o["subprotocols"];
-  if (p11 !== undefined && !(Array.isArray(p11) && every47(p11))) return false;
+  if (p11 !== undefined && !(Array.isArray(p11) && every50(p11))) return false;
   const p12 = o["state"];
   if (p12 !== undefined && !((typeof p12 === "object" && p12 !== null && !Array.isArray(p12)))) return false;
   const p13 = o["extensions"];
-  if (p13 !== undefined && !((typeof p13 === "object" && p13 !== null && !Array.isArray(p13)) && object48(p13))) return false;
+  if (p13 !== undefined && !((typeof p13 === "object" && p13 !== null && !Array.isArray(p13)) && object51(p13))) return false;
+  return true;
+}
+
+function object52(o) {
+  const p0 = o["type"];
+  if (p0 === undefined || !(p0 === "websocket.send")) return false;
+  const p1 = o["bytes"];
+  if (p1 !== undefined && !((p1 instanceof Uint8Array || p1 === null))) return false;
+  const p2 = o["text"];
+  if (p2 !== undefined && !((typeof p2 === "string" || p2 === null))) return false;
+  return true;
+}
+
+function object53(o) {
+  const p0 = o["bytes"];
+  if (p0 === undefined || !(p0 instanceof Uint8Array)) return false;
+  const p1 = o["text"];
+  if (p1 !== undefined && !(p1 === null)) return false;
+  return true;
+}
+
+function object54(o) {
+  const p0 = o["text"];
+  if (p0 === undefined || !(typeof p0 === "string")) return false;
+  const p1 = o["bytes"];
+  if (p1 !== undefined && !(p1 === null)) return false;
   return true;
 }
 
@@ -602,6 +654,14 @@ export const matchesWebSocketResponseStartEvent: (value: unknown) => boolean = f
   return (typeof value === "object" && value !== null && !Array.isArray(value)) && object41(value);
 };
 
+export const matchesWebSocketReceiveEvent: (value: unknown) => boolean = function matchesWebSocketReceiveEvent(value) {
+  return (typeof value === "object" && value !== null && !Array.isArray(value)) && object43(value) && ((object44(value)) !== (object45(value)));
+};
+
 export const matchesWebSocketScope: (value: unknown) => boolean = function matchesWebSocketScope(value) {
-  return (typeof value === "object" && value !== null && !Array.isArray(value)) && object43(value);
+  return (typeof value === "object" && value !== null && !Array.isArray(value)) && object46(value);
+};
+
+export const matchesWebSocketSendEvent: (value: unknown) => boolean = function matchesWebSocketSendEvent(value) {
+  return (typeof value === "object" && value !== null && !Array.isArray(value)) && object52(value) && ((object53(value)) !== (object54(value)));
 };
