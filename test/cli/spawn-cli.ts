@@ -1,8 +1,11 @@
-/** Runs the `tsgi` command as `npm start` does (tsx on src/cli/main.ts), collecting its output. */
+/**
+ * Runs the `tsgi` command from source, as `npm start` does (src/cli/main.ts under tsx), collecting
+ * its output. node runs it with tsx as its loader rather than through the tsx binary, which would
+ * put a second process between the test and the server, one a kill would leave running.
+ */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { repoRoot } from '../support/run.js';
 
-const tsx = `${repoRoot}node_modules/.bin/tsx`;
 const main = `${repoRoot}src/cli/main.ts`;
 
 export interface Cli {
@@ -14,7 +17,7 @@ export interface Cli {
 }
 
 export function startCli(args: string[], env: Record<string, string> = {}): Cli {
-  const child = spawn(tsx, [main, ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
     cwd: repoRoot,
     env: { ...process.env, NODE_ENV: 'development', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -47,14 +50,13 @@ export function startCli(args: string[], env: Record<string, string> = {}): Cli 
 
 /** Runs the command to completion (for the ones that fail fast). */
 export function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(tsx, [main, ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODE_ENV: 'development' } });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODE_ENV: 'development' } });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /**
- * Stops a command still running and waits for it. SIGTERM first: tsx passes it on to the node
- * process it runs, where SIGKILL would kill tsx alone and leave the server running, holding the
- * output pipes (and jest) open.
+ * Stops a command still running and waits for it: SIGTERM first, so that a `--reload` parent
+ * passes it on to the server it watches over, then SIGKILL.
  */
 export async function stopCli(cli: Cli | undefined): Promise<void> {
   if (!cli || cli.process.exitCode !== null || cli.process.signalCode !== null) return;
