@@ -4,6 +4,7 @@
  */
 import { ClientDisconnect } from '../http/request.js';
 import type { ASGIApp } from '../protocol.js';
+import { callApp } from '../server/call-app.js';
 import { Lifespan, type LifespanMode } from '../server/lifespan.js';
 import { validate } from '../validate/middleware.js';
 import { nodeRawHeaders, runtimeClient, type Address } from './connection.js';
@@ -119,7 +120,7 @@ export function toFetchHandler(app: ASGIApp, options: ToFetchHandlerOptions = {}
       logger.error(`could not build the scope, ${requestLine(request)}`, error);
       return Promise.resolve(internalError());
     }
-    wrapped(scope, exchange.receive, exchange.send).then(
+    callApp(wrapped, scope, exchange.receive, exchange.send).then(
       () => {
         if (exchange.disconnected) return exchange.ended(undefined);
         if (exchange.failure !== undefined) logger.error(`${exchange.failure.message}, ${requestLine(request)}`);

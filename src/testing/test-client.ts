@@ -16,6 +16,7 @@ import { fromLatin1 } from '../http/headers.js';
 import { DISCONNECT } from '../http/protocol-constants.js';
 import { ClientDisconnect } from '../http/request.js';
 import type { ASGIApp } from '../protocol.js';
+import { callApp } from '../server/call-app.js';
 import { Lifespan } from '../server/lifespan.js';
 import { validate } from '../validate/middleware.js';
 import { openWebSocket, testWebSocketScope, type WebSocketConnectOptions, type WebSocketTestSession } from './websocket.js';
@@ -255,7 +256,7 @@ export class TestClient {
 
     const exchange = new Exchange(request, body);
     const raise = this.options.raiseAppErrors ?? true;
-    const run = this.app(scope, exchange.receive, exchange.send).then(
+    const run = callApp(this.app, scope, exchange.receive, exchange.send).then(
       () => exchange.ended(undefined, raise),
       (error: unknown) => exchange.ended(error, raise),
     );

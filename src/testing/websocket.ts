@@ -13,6 +13,7 @@ import type {
 } from '../../generated/index.js';
 import { fromLatin1 } from '../http/headers.js';
 import type { ASGIApp } from '../protocol.js';
+import { callApp } from '../server/call-app.js';
 import { WebSocketDisconnect } from '../websocket/disconnect.js';
 
 export interface WebSocketConnectOptions {
@@ -232,7 +233,7 @@ export function openWebSocket(app: ASGIApp, setup: SessionSetup): Promise<WebSoc
     else fromApp.put({ message: { type: 'websocket.close', code: error === undefined ? 1000 : 1011, reason: '' } });
   };
 
-  const run = app(setup.scope, receive, send).then(() => ended(undefined), (error: unknown) => ended(error));
+  const run = callApp(app, setup.scope, receive, send).then(() => ended(undefined), (error: unknown) => ended(error));
   setup.track(run);
   return handshake;
 }

@@ -188,6 +188,16 @@ test('an error before the start rejects fetch with that error; or becomes a 500'
   expect(response.status).toBe(500);
 });
 
+test('an app that throws synchronously is handled as one that rejects', async () => {
+  const error = new Error('thrown before any promise');
+  const failing = ((): Promise<void> => {
+    throw error;
+  }) as ASGIApp;
+  await expect(new TestClient(failing, { validate: false }).fetch('/')).rejects.toBe(error);
+  const response = await new TestClient(failing, { validate: false, raiseAppErrors: false }).fetch('/');
+  expect(response.status).toBe(500);
+});
+
 test('an error after the start breaks the body, not the status', async () => {
   const client = new TestClient(new StreamingResponse((async function* () {
     yield 'partial';

@@ -118,6 +118,15 @@ test('errors the app throws surface as in fetch: raised by default, 500 or 1011 
   expect(await quiet.receive()).toMatchObject({ type: 'websocket.close', code: 1011 });
 });
 
+test('an app that throws synchronously is handled as one that rejects', async () => {
+  const failing = ((): Promise<void> => {
+    throw new Error('thrown before any promise');
+  }) as ASGIApp;
+  await expect(new TestClient(failing, { validate: false }).websocketConnect('/')).rejects.toThrow('thrown before any promise');
+  const denied = (await new TestClient(failing, { validate: false, raiseAppErrors: false }).websocketConnect('/').catch((e: unknown) => e)) as WebSocketDenied;
+  expect(denied.response.status).toBe(500);
+});
+
 test('validation is on: an order mistake surfaces as a ProtocolError', async () => {
   const client = new TestClient(async (_scope, receive, send) => {
     await receive();
