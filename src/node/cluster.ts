@@ -5,7 +5,8 @@
  * close asks each to shut down gracefully.
  */
 import cluster, { type Worker } from 'node:cluster';
-import type { Logger, ServeOptions, ServerHandle } from './serve.js';
+import { consoleLogger } from '../server/logger.js';
+import type { ServeOptions, ServerHandle } from './serve.js';
 
 /** Set in a worker's environment: "you are worker N of a tsgi cluster". */
 export const WORKER_ENV = 'TSGI_WORKER';
@@ -46,12 +47,6 @@ export function onCloseRequest(close: () => Promise<void>): void {
     void close().then(() => process.exit(0), () => process.exit(1));
   });
 }
-
-const consoleLogger: Logger = {
-  error: (message, error) => console.error(`tsgi: ${message}`, ...(error === undefined ? [] : [error])),
-  warn: (message, error) => console.warn(`tsgi: ${message}`, ...(error === undefined ? [] : [error])),
-  info: (message) => console.info(`tsgi: ${message}`),
-};
 
 function exited(worker: Worker): Promise<void> {
   if (worker.isDead()) return Promise.resolve();

@@ -12,7 +12,7 @@ import type {
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { handler, LambdaEventError, type LambdaLogger } from '../../src/aws-lambda/index.js';
-import { PlainTextResponse, type ASGIApp, type HTTPScope, type Scope } from '../../src/index.js';
+import { PlainTextResponse, toFetchHandler, type ASGIApp, type HTTPScope, type Logger, type Scope } from '../../src/index.js';
 import { repoRoot } from '../support/run.js';
 
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(join(repoRoot, 'test', 'aws-lambda', 'fixtures', `${name}.json`), 'utf8')) as T;
@@ -314,6 +314,18 @@ describe('every event kind: a binary body, cookies both ways, a base path', () =
     ];
     expect(cookies.sort()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
   });
+});
+
+test('one Logger, exported by tsgi, serves the Lambda and fetch adapters alike (their own names are that type)', async () => {
+  const lines: string[] = [];
+  const logger: Logger = { error: (m) => lines.push(m), warn: (m) => lines.push(m), info: (m) => lines.push(m) };
+  const asLambda: LambdaLogger = logger;
+  const failing: ASGIApp = async () => {
+    throw new Error('boom');
+  };
+  expect((await handler(failing, { lifespan: 'off', logger: asLambda })(fixture<APIGatewayProxyEvent>('api-gateway-v1'))).statusCode).toBe(500);
+  expect((await toFetchHandler(failing, { lifespan: 'off', logger }).fetch(new Request('http://h/'))).status).toBe(500);
+  expect(lines.filter((line) => line.startsWith('Exception in ASGI application'))).toHaveLength(2);
 });
 
 test('the published types stand without @types/aws-lambda: no source in src/aws-lambda imports it', () => {
