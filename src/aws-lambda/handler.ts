@@ -36,6 +36,11 @@ export interface LambdaHandlerOptions {
    */
   apiGatewayBasePath?: string;
   /**
+   * The path the app is mounted under, for `scope.root_path`; as serve does, `scope.path` starts
+   * with it. Default `''`.
+   */
+  rootPath?: string;
+  /**
    * `auto` (default) runs lifespan startup on the first invocation if the app speaks it, once per
    * container; `on` requires it (a failure fails the invocation); `off` skips it.
    */
@@ -163,11 +168,12 @@ export function handler(app: ASGIApp, options: LambdaHandlerOptions = {}): Lambd
   const wrapped = validate(app, options.validate === undefined ? {} : { enabled: options.validate });
   const container = containerLifespan(wrapped, options.lifespan ?? 'auto', logger);
   const basePath = options.apiGatewayBasePath ?? '/';
+  const rootPath = options.rootPath ?? '';
   const encoding: BodyEncoding = { textMimeTypes: new Set([...DEFAULT_TEXT_MIME_TYPES, ...(options.textMimeTypes ?? [])].map((t) => t.toLowerCase())) };
 
   const invoke = async (event: LambdaEvent): Promise<LambdaResult> => {
     const kind = eventKind(event);
-    const request = eventRequest(event, kind, basePath);
+    const request = eventRequest(event, kind, basePath, rootPath);
     await container.start();
     if (container.lifespan.state !== undefined) request.scope.state = { ...container.lifespan.state };
     const multiValue = kind === 'alb' && typeof (event as ALBEvent).multiValueHeaders === 'object' && (event as ALBEvent).multiValueHeaders !== null;
@@ -225,10 +231,11 @@ export function streamHandler(app: ASGIApp, options: LambdaHandlerOptions = {}):
   const wrapped = validate(app, options.validate === undefined ? {} : { enabled: options.validate });
   const container = containerLifespan(wrapped, options.lifespan ?? 'auto', logger);
   const basePath = options.apiGatewayBasePath ?? '/';
+  const rootPath = options.rootPath ?? '';
 
   const invoke = async (event: LambdaEvent, responseStream: ResponseStream): Promise<void> => {
     const kind = eventKind(event);
-    const request = eventRequest(event, kind, basePath);
+    const request = eventRequest(event, kind, basePath, rootPath);
     await container.start();
     if (container.lifespan.state !== undefined) request.scope.state = { ...container.lifespan.state };
     let writer: ResponseStream | undefined;

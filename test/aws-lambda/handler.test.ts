@@ -316,6 +316,18 @@ describe('every event kind: a binary body, cookies both ways, a base path', () =
   });
 });
 
+describe('rootPath, as serve has it: scope.root_path, and scope.path starting with it', () => {
+  test.each(['api-gateway-v1', 'api-gateway-v2', 'function-url', 'alb'])('%s', async (name) => {
+    const event = fixture<Record<string, unknown>>(name);
+    if ('rawPath' in event) event['rawPath'] = '/base/th%C3%ADng';
+    else event['path'] = name === 'alb' ? '/base/th%C3%ADng' : '/base/thíng';
+    const { app, seen } = echo();
+    await handler(app, { apiGatewayBasePath: '/base', rootPath: '/mounted', lifespan: 'off' })(event as never);
+    expect(seen.scope!.root_path).toBe('/mounted');
+    expect(seen.scope!.path).toBe('/mounted/thíng');
+  });
+});
+
 test('one Logger, exported by tsgi, serves the Lambda and fetch adapters alike (their own names are that type)', async () => {
   const lines: string[] = [];
   const logger: Logger = { error: (m) => lines.push(m), warn: (m) => lines.push(m), info: (m) => lines.push(m) };
