@@ -7,6 +7,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { consoleLogger } from '../server/logger.js';
 import type { ServeOptions, ServerHandle } from './serve.js';
+import { serverUrl } from './url.js';
 
 /** Set in a worker's environment: "you are worker N of a tsgi cluster". */
 export const WORKER_ENV = 'TSGI_WORKER';
@@ -199,7 +200,7 @@ export async function serveWorkers(count: number, options: ServeOptions): Promis
     }
     throw error;
   }
-  const host = options.host ?? '127.0.0.1';
-  const url = options.path !== undefined ? `unix:${options.path}` : `http://${host.includes(':') ? `[${host}]` : host}:${String(port)}`;
-  return { url, port: port ?? 0, close };
+  // On a unix socket each worker reports port 0, as serve's handle has it.
+  const bound = port ?? 0;
+  return { url: serverUrl(options.host ?? '127.0.0.1', bound, options.path), port: bound, close };
 }
