@@ -7,6 +7,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { consoleLogger } from '../server/logger.js';
 import type { ServeOptions, ServerHandle } from './serve.js';
+import { removeStaleSocket } from './stale-socket.js';
 import { serverUrl } from './url.js';
 
 /** Set in a worker's environment: "you are worker N of a tsgi cluster". */
@@ -190,6 +191,7 @@ export async function serveWorkers(count: number, options: ServeOptions): Promis
     process.on('SIGTERM', onSignal);
   }
 
+  if (options.path !== undefined) removeStaleSocket(options.path);
   for (const slot of slots) start(slot);
   try {
     await startup;
