@@ -141,6 +141,15 @@ test('SIGTERM: the request in flight finishes, the workers stop, the primary exi
   expect(child.output()).toMatch(/SIGTERM: shutting down 2 worker\(s\)/);
 });
 
+test('a worker whose lifespan shutdown fails logs it and exits 0, as uvicorn does; so does the primary', async () => {
+  child = runChild('test/fixtures/workers-server.ts', { WORKERS: '2', LIFESPAN: 'on' });
+  await child.waitFor(/listening (http:\/\/\S+)/, 30_000);
+  child.process.kill('SIGTERM');
+  expect(await within(20_000, child.exited, 'the primary exiting')).toBe(0);
+  expect(child.output().match(/lifespan shutdown failed: cleanup failed in \d+/g)).toHaveLength(2);
+  expect(child.output()).not.toMatch(/exited unexpectedly/);
+});
+
 test('a second signal exits at once, non-zero', async () => {
   child = runChild('test/fixtures/workers-server.ts', { WORKERS: '2' });
   const [, url] = await child.waitFor(/listening (http:\/\/\S+)/, 30_000);
