@@ -1,5 +1,6 @@
 /** tsgi: the public surface. Re-exports only; each concern lives in its own module. */
 export type { ASGIApp, Receive, Send } from './protocol.js';
+export type { Logger } from './server/logger.js';
 export * from '../generated/index.js';
 export * from './validate/index.js';
 export * from './http/index.js';

@@ -106,7 +106,7 @@ export interface LambdaRequest {
   body: Uint8Array;
 }
 
-export function eventRequest(event: unknown, kind: EventKind, basePath: string): LambdaRequest {
+export function eventRequest(event: unknown, kind: EventKind, basePath: string, rootPath = ''): LambdaRequest {
   let method: string;
   let rawPath: string;
   let decoded: boolean;
@@ -170,10 +170,10 @@ export function eventRequest(event: unknown, kind: EventKind, basePath: string):
     http_version: httpVersion(protocol),
     method: method.toUpperCase(),
     scheme,
-    path: decoded ? path : decodePath(path),
+    path: rootPath + (decoded ? path : decodePath(path)),
     raw_path: decoded ? null : latin1(path),
     query_string: latin1(query),
-    root_path: '',
+    root_path: rootPath,
     headers,
     client,
     server: [host.replace(/:\d+$/, ''), port],

@@ -8,6 +8,7 @@ import { DISCONNECT } from '../http/protocol-constants.js';
 import { ClientDisconnect } from '../http/request.js';
 import type { ASGIApp } from '../protocol.js';
 import { Lifespan, type LifespanMode } from '../server/lifespan.js';
+import { consoleLogger, type Logger } from '../server/logger.js';
 import { validate } from '../validate/middleware.js';
 import { eventKind, eventRequest, type LambdaRequest } from './events.js';
 import { DEFAULT_TEXT_MIME_TYPES, lambdaResult, type BodyEncoding } from './response.js';
@@ -25,11 +26,8 @@ import type {
   ResponseStream,
 } from './types.js';
 
-export interface LambdaLogger {
-  error(message: string, error?: unknown): void;
-  warn(message: string, error?: unknown): void;
-  info(message: string): void;
-}
+/** The same as `Logger`; the name stays for existing code. */
+export type LambdaLogger = Logger;
 
 export interface LambdaHandlerOptions {
   /**
@@ -37,6 +35,11 @@ export interface LambdaHandlerOptions {
    * `api_gateway_base_path`). Default `'/'`: nothing stripped.
    */
   apiGatewayBasePath?: string;
+  /**
+   * The path the app is mounted under, for `scope.root_path`; as serve does, `scope.path` starts
+   * with it. Default `''`.
+   */
+  rootPath?: string;
   /**
    * `auto` (default) runs lifespan startup on the first invocation if the app speaks it, once per
    * container; `on` requires it (a failure fails the invocation); `off` skips it.
@@ -50,7 +53,7 @@ export interface LambdaHandlerOptions {
    */
   textMimeTypes?: readonly string[];
   /** Where errors and notices go. Default: the console. */
-  logger?: LambdaLogger;
+  logger?: Logger;
 }
 
 /** The Lambda handler: one call signature per event kind, each with its own result shape. */
@@ -66,17 +69,11 @@ export interface LambdaHandler {
 /** What `streamHandler` returns: the handler `awslambda.streamifyResponse` made. */
 export type LambdaStreamHandler = (event: LambdaEvent, responseStream: ResponseStream, context?: LambdaContext) => Promise<void>;
 
-const consoleLogger: LambdaLogger = {
-  error: (message, error) => console.error(`tsgi: ${message}`, ...(error === undefined ? [] : [error])),
-  warn: (message, error) => console.warn(`tsgi: ${message}`, ...(error === undefined ? [] : [error])),
-  info: (message) => console.info(`tsgi: ${message}`),
-};
-
 const EMPTY = new Uint8Array(0);
 const TEXT_500: Header[] = [[Buffer.from('content-type'), Buffer.from('text/plain; charset=utf-8')]];
 
 /** Lifespan once per container: started by the first invocation, shut down on SIGTERM. */
-function containerLifespan(app: ASGIApp, mode: LifespanMode, logger: LambdaLogger) {
+function containerLifespan(app: ASGIApp, mode: LifespanMode, logger: Logger) {
   const lifespan = new Lifespan(app, mode, logger);
   let started: Promise<void> | undefined;
   let shutdown: Promise<void> | undefined;
@@ -171,11 +168,12 @@ export function handler(app: ASGIApp, options: LambdaHandlerOptions = {}): Lambd
   const wrapped = validate(app, options.validate === undefined ? {} : { enabled: options.validate });
   const container = containerLifespan(wrapped, options.lifespan ?? 'auto', logger);
   const basePath = options.apiGatewayBasePath ?? '/';
+  const rootPath = options.rootPath ?? '';
   const encoding: BodyEncoding = { textMimeTypes: new Set([...DEFAULT_TEXT_MIME_TYPES, ...(options.textMimeTypes ?? [])].map((t) => t.toLowerCase())) };
 
   const invoke = async (event: LambdaEvent): Promise<LambdaResult> => {
     const kind = eventKind(event);
-    const request = eventRequest(event, kind, basePath);
+    const request = eventRequest(event, kind, basePath, rootPath);
     await container.start();
     if (container.lifespan.state !== undefined) request.scope.state = { ...container.lifespan.state };
     const multiValue = kind === 'alb' && typeof (event as ALBEvent).multiValueHeaders === 'object' && (event as ALBEvent).multiValueHeaders !== null;
@@ -233,10 +231,11 @@ export function streamHandler(app: ASGIApp, options: LambdaHandlerOptions = {}):
   const wrapped = validate(app, options.validate === undefined ? {} : { enabled: options.validate });
   const container = containerLifespan(wrapped, options.lifespan ?? 'auto', logger);
   const basePath = options.apiGatewayBasePath ?? '/';
+  const rootPath = options.rootPath ?? '';
 
   const invoke = async (event: LambdaEvent, responseStream: ResponseStream): Promise<void> => {
     const kind = eventKind(event);
-    const request = eventRequest(event, kind, basePath);
+    const request = eventRequest(event, kind, basePath, rootPath);
     await container.start();
     if (container.lifespan.state !== undefined) request.scope.state = { ...container.lifespan.state };
     let writer: ResponseStream | undefined;

@@ -53,9 +53,9 @@ const limit = (key: keyof ServeLimits, parse: (raw: string, flag: string) => num
   (options: ServeOptions, raw: string, flag: string) => {
     options.limits = { ...options.limits, [key]: parse(raw, flag) };
   };
-const timeout = (key: keyof ServeTimeouts) =>
+const timeout = (key: keyof ServeTimeouts, min = 1) =>
   (options: ServeOptions, raw: string, flag: string) => {
-    options.timeouts = { ...options.timeouts, [key]: integer(raw, flag, 1) };
+    options.timeouts = { ...options.timeouts, [key]: integer(raw, flag, min) };
   };
 const count = (raw: string, flag: string) => integer(raw, flag, 1);
 
@@ -95,7 +95,7 @@ export const FLAGS: readonly Flag[] = [
   { name: 'timeout-request', value: 'MS', default: '300000', help: 'to receive a whole request (408 past it)', apply: timeout('request') },
   { name: 'timeout-keep-alive', value: 'MS', default: '5000', help: 'an idle keep-alive connection is closed after it', apply: timeout('keepAlive') },
   { name: 'timeout-write', value: 'MS', default: '60000', help: 'a response may wait this long on a client that reads nothing', apply: timeout('write') },
-  { name: 'timeout-websocket-ping', value: 'MS', default: '20000', help: 'how often open WebSockets are pinged; no pong by the next ping closes one (0: never)', apply: timeout('webSocketPing') },
+  { name: 'timeout-websocket-ping', value: 'MS', default: '20000', help: 'how often open WebSockets are pinged; no pong by the next ping closes one (0: never)', apply: timeout('webSocketPing', 0) },
   { name: 'reload', default: 'off', help: "restart when a loaded file changes (development; node's own --watch)" },
   { name: 'help', default: '', help: 'show this and exit' },
 ];

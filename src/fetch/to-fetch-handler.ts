@@ -4,17 +4,16 @@
  */
 import { ClientDisconnect } from '../http/request.js';
 import type { ASGIApp } from '../protocol.js';
+import { callApp } from '../server/call-app.js';
 import { Lifespan, type LifespanMode } from '../server/lifespan.js';
+import { consoleLogger, type Logger } from '../server/logger.js';
 import { validate } from '../validate/middleware.js';
 import { nodeRawHeaders, runtimeClient, type Address } from './connection.js';
 import { FetchExchange, type ResponseClass } from './exchange.js';
 import { fetchScope, type ScopeContext } from './scope.js';
 
-export interface FetchLogger {
-  error(message: string, error?: unknown): void;
-  warn(message: string, error?: unknown): void;
-  info(message: string): void;
-}
+/** The same as `Logger`; the name stays for existing code. */
+export type FetchLogger = Logger;
 
 export interface ToFetchHandlerOptions {
   /** The path the app is mounted under, for `scope.root_path`. Default `''`. */
@@ -30,7 +29,7 @@ export interface ToFetchHandlerOptions {
    */
   client?: (request: Request, info: unknown) => Address | null;
   /** Where errors and notices go. Default: the console. */
-  logger?: FetchLogger;
+  logger?: Logger;
   /**
    * The class the app's responses are built with. Default: the global `Response` at the time
    * (@hono/node-server replaces it with its own lighter one unless told not to). A runtime's
@@ -56,12 +55,6 @@ export interface FetchHandler {
   /** Runs lifespan shutdown (after startup; otherwise nothing to do). */
   shutdown(): Promise<void>;
 }
-
-const consoleLogger: FetchLogger = {
-  error: (message, error) => console.error(`tsgi: ${message}`, ...(error === undefined ? [] : [error])),
-  warn: (message, error) => console.warn(`tsgi: ${message}`, ...(error === undefined ? [] : [error])),
-  info: (message) => console.info(`tsgi: ${message}`),
-};
 
 function requestLine(request: Request): string {
   return `"${request.method} ${request.url}"`;
@@ -119,7 +112,7 @@ export function toFetchHandler(app: ASGIApp, options: ToFetchHandlerOptions = {}
       logger.error(`could not build the scope, ${requestLine(request)}`, error);
       return Promise.resolve(internalError());
     }
-    wrapped(scope, exchange.receive, exchange.send).then(
+    callApp(wrapped, scope, exchange.receive, exchange.send).then(
       () => {
         if (exchange.disconnected) return exchange.ended(undefined);
         if (exchange.failure !== undefined) logger.error(`${exchange.failure.message}, ${requestLine(request)}`);

@@ -5,7 +5,10 @@
  * close asks each to shut down gracefully.
  */
 import cluster, { type Worker } from 'node:cluster';
-import type { Logger, ServeOptions, ServerHandle } from './serve.js';
+import { consoleLogger } from '../server/logger.js';
+import type { ServeOptions, ServerHandle } from './serve.js';
+import { removeStaleSocket } from './stale-socket.js';
+import { serverUrl } from './url.js';
 
 /** Set in a worker's environment: "you are worker N of a tsgi cluster". */
 export const WORKER_ENV = 'TSGI_WORKER';
@@ -41,17 +44,12 @@ export function reportListening(port: number): void {
 export function onCloseRequest(close: () => Promise<void>): void {
   process.on('message', (message: unknown) => {
     if ((message as { type?: string } | null)?.type !== 'tsgi:close') return;
-    // A shutdown that failed (lifespan shutdown reported failure) exits non-zero, so the
-    // primary's log says so.
+    // A failed lifespan shutdown is logged and still exits 0, as uvicorn's does (it logs
+    // "Application shutdown failed" and returns normally): the app's cleanup is its own to
+    // report. Only close() itself failing exits 1.
     void close().then(() => process.exit(0), () => process.exit(1));
   });
 }
-
-const consoleLogger: Logger = {
-  error: (message, error) => console.error(`tsgi: ${message}`, ...(error === undefined ? [] : [error])),
-  warn: (message, error) => console.warn(`tsgi: ${message}`, ...(error === undefined ? [] : [error])),
-  info: (message) => console.info(`tsgi: ${message}`),
-};
 
 function exited(worker: Worker): Promise<void> {
   if (worker.isDead()) return Promise.resolve();
@@ -194,6 +192,7 @@ export async function serveWorkers(count: number, options: ServeOptions): Promis
     process.on('SIGTERM', onSignal);
   }
 
+  if (options.path !== undefined) removeStaleSocket(options.path);
   for (const slot of slots) start(slot);
   try {
     await startup;
@@ -204,7 +203,7 @@ export async function serveWorkers(count: number, options: ServeOptions): Promis
     }
     throw error;
   }
-  const host = options.host ?? '127.0.0.1';
-  const url = options.path !== undefined ? `unix:${options.path}` : `http://${host.includes(':') ? `[${host}]` : host}:${String(port)}`;
-  return { url, port: port ?? 0, close };
+  // On a unix socket each worker reports port 0, as serve's handle has it.
+  const bound = port ?? 0;
+  return { url: serverUrl(options.host ?? '127.0.0.1', bound, options.path), port: bound, close };
 }

@@ -15,7 +15,9 @@ import type {
 import { fromLatin1 } from '../http/headers.js';
 import { DISCONNECT } from '../http/protocol-constants.js';
 import { ClientDisconnect } from '../http/request.js';
+import { decodePath, encodeLatin1 } from '../http/target.js';
 import type { ASGIApp } from '../protocol.js';
+import { callApp } from '../server/call-app.js';
 import { Lifespan } from '../server/lifespan.js';
 import { validate } from '../validate/middleware.js';
 import { openWebSocket, testWebSocketScope, type WebSocketConnectOptions, type WebSocketTestSession } from './websocket.js';
@@ -38,7 +40,6 @@ export interface TestClientOptions {
 }
 
 const EMPTY = new Uint8Array(0);
-const encoder = new TextEncoder();
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 const EXTENSIONS = Object.freeze({ 'http.response.trailers': {}, 'http.response.pathsend': {}, 'http.response.debug': {}, 'http.response.early_hint': {} });
 
@@ -201,9 +202,9 @@ class Exchange {
 
 function toScopeHeaders(request: Request, url: URL, length: number | undefined): Header[] {
   const headers: Header[] = [];
-  if (!request.headers.has('host')) headers.push([encoder.encode('host'), encoder.encode(url.host)]);
-  for (const [name, value] of request.headers) headers.push([encoder.encode(name), encoder.encode(value)]);
-  if (length !== undefined && !request.headers.has('content-length')) headers.push([encoder.encode('content-length'), encoder.encode(String(length))]);
+  if (!request.headers.has('host')) headers.push([encodeLatin1('host'), encodeLatin1(url.host)]);
+  for (const [name, value] of request.headers) headers.push([encodeLatin1(name), encodeLatin1(value)]);
+  if (length !== undefined && !request.headers.has('content-length')) headers.push([encodeLatin1('content-length'), encodeLatin1(String(length))]);
   return headers;
 }
 
@@ -242,9 +243,9 @@ export class TestClient {
       http_version: '1.1',
       method: request.method,
       scheme: url.protocol.slice(0, -1),
-      path: decodeURIComponent(url.pathname),
-      raw_path: encoder.encode(url.pathname),
-      query_string: encoder.encode(url.search.slice(1)),
+      path: decodePath(url.pathname),
+      raw_path: encodeLatin1(url.pathname),
+      query_string: encodeLatin1(url.search.slice(1)),
       root_path: rootPath,
       headers: toScopeHeaders(request, url, length),
       client: this.options.client ?? ['testclient', 50000],
@@ -255,7 +256,7 @@ export class TestClient {
 
     const exchange = new Exchange(request, body);
     const raise = this.options.raiseAppErrors ?? true;
-    const run = this.app(scope, exchange.receive, exchange.send).then(
+    const run = callApp(this.app, scope, exchange.receive, exchange.send).then(
       () => exchange.ended(undefined, raise),
       (error: unknown) => exchange.ended(error, raise),
     );
@@ -268,7 +269,8 @@ export class TestClient {
    * Opens a WebSocket to the app: resolves once it accepts, rejects with `WebSocketDenied` (a
    * `Response` inside) when it closes first or sends a denial response.
    */
-  websocketConnect(url: string | URL, options: WebSocketConnectOptions = {}): Promise<WebSocketTestSession> {
+  // async: a URL or header the scope cannot hold rejects, as fetch() does.
+  async websocketConnect(url: string | URL, options: WebSocketConnectOptions = {}): Promise<WebSocketTestSession> {
     const context = { rootPath: this.options.rootPath ?? '', client: this.options.client ?? ['testclient', 50000] as [string, number], state: this.lifespanRunner?.state };
     const scope = testWebSocketScope(new URL(url, this.baseUrl), options, context);
     return openWebSocket(this.app, { scope, raiseAppErrors: this.options.raiseAppErrors ?? true, track: (run) => {

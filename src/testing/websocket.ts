@@ -12,7 +12,9 @@ import type {
   WebSocketSendMessage,
 } from '../../generated/index.js';
 import { fromLatin1 } from '../http/headers.js';
+import { decodePath, encodeLatin1 } from '../http/target.js';
 import type { ASGIApp } from '../protocol.js';
+import { callApp } from '../server/call-app.js';
 import { WebSocketDisconnect } from '../websocket/disconnect.js';
 
 export interface WebSocketConnectOptions {
@@ -232,7 +234,7 @@ export function openWebSocket(app: ASGIApp, setup: SessionSetup): Promise<WebSoc
     else fromApp.put({ message: { type: 'websocket.close', code: error === undefined ? 1000 : 1011, reason: '' } });
   };
 
-  const run = app(setup.scope, receive, send).then(() => ended(undefined), (error: unknown) => ended(error));
+  const run = callApp(app, setup.scope, receive, send).then(() => ended(undefined), (error: unknown) => ended(error));
   setup.track(run);
   return handshake;
 }
@@ -243,22 +245,26 @@ export function testWebSocketScope(
   options: WebSocketConnectOptions,
   context: { rootPath: string; client: [string, number]; state: Record<string, unknown> | undefined },
 ): WebSocketScope {
-  const headers: Header[] = [[encoder.encode('host'), encoder.encode(url.host)]];
+  const headers: Header[] = [[encodeLatin1('host'), encodeLatin1(url.host)]];
   const extra = options.headers === undefined ? [] : Symbol.iterator in options.headers
     ? [...(options.headers as Iterable<readonly [string, string]>)]
     : Object.entries(options.headers);
-  for (const [name, value] of extra) headers.push([encoder.encode(name.toLowerCase()), encoder.encode(value)]);
+  for (const [name, value] of extra) {
+    // What fetch's Headers refuses: a header is bytes, and the wire could not carry this value.
+    if (/[^\x00-\xff]/.test(value)) throw new TypeError(`header ${name}: ${JSON.stringify(value)} is not a latin-1 string`);
+    headers.push([encodeLatin1(name.toLowerCase()), encodeLatin1(value)]);
+  }
   const subprotocols = [...(options.subprotocols ?? [])];
-  if (subprotocols.length > 0) headers.push([encoder.encode('sec-websocket-protocol'), encoder.encode(subprotocols.join(', '))]);
+  if (subprotocols.length > 0) headers.push([encodeLatin1('sec-websocket-protocol'), encodeLatin1(subprotocols.join(', '))]);
   const secure = url.protocol === 'https:' || url.protocol === 'wss:';
   const scope: WebSocketScope = {
     type: 'websocket',
     asgi: { version: '3.0', spec_version: '2.5' },
     http_version: '1.1',
     scheme: secure ? 'wss' : 'ws',
-    path: decodeURIComponent(url.pathname), // as fetch() does: the URL's path includes root_path
-    raw_path: encoder.encode(url.pathname),
-    query_string: encoder.encode(url.search.slice(1)),
+    path: decodePath(url.pathname), // as fetch() does: the URL's path includes root_path
+    raw_path: encodeLatin1(url.pathname),
+    query_string: encodeLatin1(url.search.slice(1)),
     root_path: context.rootPath,
     headers,
     client: context.client,

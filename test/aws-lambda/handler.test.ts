@@ -12,7 +12,7 @@ import type {
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { handler, LambdaEventError, type LambdaLogger } from '../../src/aws-lambda/index.js';
-import { PlainTextResponse, type ASGIApp, type HTTPScope, type Scope } from '../../src/index.js';
+import { PlainTextResponse, toFetchHandler, type ASGIApp, type HTTPScope, type Logger, type Scope } from '../../src/index.js';
 import { repoRoot } from '../support/run.js';
 
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(join(repoRoot, 'test', 'aws-lambda', 'fixtures', `${name}.json`), 'utf8')) as T;
@@ -314,6 +314,30 @@ describe('every event kind: a binary body, cookies both ways, a base path', () =
     ];
     expect(cookies.sort()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
   });
+});
+
+describe('rootPath, as serve has it: scope.root_path, and scope.path starting with it', () => {
+  test.each(['api-gateway-v1', 'api-gateway-v2', 'function-url', 'alb'])('%s', async (name) => {
+    const event = fixture<Record<string, unknown>>(name);
+    if ('rawPath' in event) event['rawPath'] = '/base/th%C3%ADng';
+    else event['path'] = name === 'alb' ? '/base/th%C3%ADng' : '/base/thíng';
+    const { app, seen } = echo();
+    await handler(app, { apiGatewayBasePath: '/base', rootPath: '/mounted', lifespan: 'off' })(event as never);
+    expect(seen.scope!.root_path).toBe('/mounted');
+    expect(seen.scope!.path).toBe('/mounted/thíng');
+  });
+});
+
+test('one Logger, exported by tsgi, serves the Lambda and fetch adapters alike (their own names are that type)', async () => {
+  const lines: string[] = [];
+  const logger: Logger = { error: (m) => lines.push(m), warn: (m) => lines.push(m), info: (m) => lines.push(m) };
+  const asLambda: LambdaLogger = logger;
+  const failing: ASGIApp = async () => {
+    throw new Error('boom');
+  };
+  expect((await handler(failing, { lifespan: 'off', logger: asLambda })(fixture<APIGatewayProxyEvent>('api-gateway-v1'))).statusCode).toBe(500);
+  expect((await toFetchHandler(failing, { lifespan: 'off', logger }).fetch(new Request('http://h/'))).status).toBe(500);
+  expect(lines.filter((line) => line.startsWith('Exception in ASGI application'))).toHaveLength(2);
 });
 
 test('the published types stand without @types/aws-lambda: no source in src/aws-lambda imports it', () => {

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServeLimits, ServeOptions, ServeTimeouts } from '../../src/node/index.js';
+import { parseServeArgs, UsageError } from '../../src/cli/flags.js';
 import { repoRoot } from '../support/run.js';
 import { within } from '../support/asgi.js';
 import { runCli, startCli, stopCli, type Cli } from './spawn-cli.js';
@@ -83,6 +84,11 @@ const limitFlags: Record<keyof ServeLimits, string> = {
 const timeoutFlags: Record<keyof ServeTimeouts, string> = {
   headers: '--timeout-headers', request: '--timeout-request', keepAlive: '--timeout-keep-alive', write: '--timeout-write', webSocketPing: '--timeout-websocket-ping',
 };
+
+test('--timeout-websocket-ping 0 turns pings off, as --help says; the other timeouts still take 1 at least', () => {
+  expect(parseServeArgs(['app.ts', '--timeout-websocket-ping', '0']).options.timeouts).toEqual({ webSocketPing: 0 });
+  expect(() => parseServeArgs(['app.ts', '--timeout-keep-alive', '0'])).toThrow(UsageError);
+});
 
 test('--help lists every flag, each option with its default', () => {
   const { status, stdout } = runCli(['serve', '--help']);

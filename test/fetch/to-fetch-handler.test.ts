@@ -185,6 +185,16 @@ describe('the response', () => {
     expect(log.lines.join('\n')).toMatch(new RegExp(`status ${status} cannot be sent.*"GET http://h/"`));
   });
 
+  test('an app that throws synchronously (validation off) becomes a logged 500, never a throw from fetch', async () => {
+    const log = quietLogger();
+    const app = ((): Promise<void> => {
+      throw new Error('thrown before any promise');
+    }) as ASGIApp;
+    const response = await toFetchHandler(app, { lifespan: 'off', validate: false, logger: log.logger }).fetch(new Request('http://h/'));
+    expect(response.status).toBe(500);
+    expect(log.lines.join('\n')).toMatch(/Exception in ASGI application, "GET http:\/\/h\/" Error: thrown before any promise/);
+  });
+
   test('a header value with CR LF (validation off) becomes a logged 500', async () => {
     const log = quietLogger();
     const app: ASGIApp = async (_s, _r, send) => {

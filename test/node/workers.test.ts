@@ -4,6 +4,10 @@
  * cluster down gracefully, and a second one at once.
  */
 import { jest } from '@jest/globals';
+import { request } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runChild, type Child } from '../support/child.js';
 import { sleep, within } from '../support/asgi.js';
 
@@ -70,6 +74,49 @@ test('a worker killed mid-run is replaced, and requests keep being answered', as
   expect(await within(20_000, child.exited, 'the primary exiting')).toBe(0);
 });
 
+/** One request over a unix socket, on a fresh connection: the pid that answered. */
+function servedOverSocket(socketPath: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path: '/', headers: { connection: 'close' }, timeout: 10_000 }, (response) => {
+      let body = '';
+      response.setEncoding('latin1');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => (response.statusCode === 200 ? resolve(body.replace('served by ', '')) : reject(new Error(`status ${String(response.statusCode)}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer in 10 s')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('on a unix socket: every worker answers, also after one is killed and replaced; the url is http+unix:// as serve gives', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsgi-workers-'));
+  const socket = join(dir, 'app.sock');
+  try {
+    child = runChild('test/fixtures/workers-server.ts', { WORKERS: '2', SOCKET: socket });
+    const [, url] = await child.waitFor(/listening (\S+)/, 30_000);
+    expect(url).toBe(`http+unix://${encodeURIComponent(socket)}`);
+    const before = new Set<string>();
+    for (let i = 0; i < 40 && before.size < 2; i++) before.add(await servedOverSocket(socket));
+    expect(before.size).toBe(2);
+    const [victim] = [...before];
+    process.kill(Number(victim), 'SIGKILL');
+    await child.waitFor(new RegExp(`worker \\d \\(pid ${victim}\\) exited unexpectedly`));
+    const replaced = await within(30_000, (async () => {
+      for (;;) {
+        const pid = await servedOverSocket(socket);
+        if (!before.has(pid)) return pid;
+        await sleep(100);
+      }
+    })(), 'a replacement worker answering over the socket');
+    expect(replaced).toMatch(/^\d+$/);
+    child.process.kill('SIGTERM');
+    expect(await within(20_000, child.exited, 'the primary exiting')).toBe(0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.each([
   ['throws while the app is built', 'startup', /workers keep dying right after they start \(5 in a row, the last before it listened, exit code 1\)/],
   ['exits just after it listens', 'after-start', /workers keep dying right after they start \(5 in a row, the last just after it listened, exit code 3\)/],
@@ -92,6 +139,15 @@ test('SIGTERM: the request in flight finishes, the workers stop, the primary exi
   expect(await pending).toMatch(/^\d+$/);
   expect(await within(20_000, child.exited, 'the primary exiting')).toBe(0);
   expect(child.output()).toMatch(/SIGTERM: shutting down 2 worker\(s\)/);
+});
+
+test('a worker whose lifespan shutdown fails logs it and exits 0, as uvicorn does; so does the primary', async () => {
+  child = runChild('test/fixtures/workers-server.ts', { WORKERS: '2', LIFESPAN: 'on' });
+  await child.waitFor(/listening (http:\/\/\S+)/, 30_000);
+  child.process.kill('SIGTERM');
+  expect(await within(20_000, child.exited, 'the primary exiting')).toBe(0);
+  expect(child.output().match(/lifespan shutdown failed: cleanup failed in \d+/g)).toHaveLength(2);
+  expect(child.output()).not.toMatch(/exited unexpectedly/);
 });
 
 test('a second signal exits at once, non-zero', async () => {

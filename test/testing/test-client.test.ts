@@ -188,6 +188,32 @@ test('an error before the start rejects fetch with that error; or becomes a 500'
   expect(response.status).toBe(500);
 });
 
+test('an app that throws synchronously is handled as one that rejects', async () => {
+  const error = new Error('thrown before any promise');
+  const failing = ((): Promise<void> => {
+    throw error;
+  }) as ASGIApp;
+  await expect(new TestClient(failing, { validate: false }).fetch('/')).rejects.toBe(error);
+  const response = await new TestClient(failing, { validate: false, raiseAppErrors: false }).fetch('/');
+  expect(response.status).toBe(500);
+});
+
+test('the scope is what serve would build: latin-1 header bytes, a malformed escape left as sent', async () => {
+  let seen: HTTPScope | undefined;
+  const app: ASGIApp = async (scope, receive, send) => {
+    if (scope.type === 'http') seen = scope;
+    await new PlainTextResponse('ok')(scope, receive, send);
+  };
+  const response = await new TestClient(app).fetch('/api/%ff/caf%C3%A9?q=%ff', { headers: { 'x-v': 'café' } });
+  expect(response.status).toBe(200);
+  const value = seen!.headers.find(([name]) => Buffer.from(name).toString('latin1') === 'x-v')![1];
+  expect([...value]).toEqual([0x63, 0x61, 0x66, 233]);
+  // Decoding fails as a whole, so each escape on its own: %C3 and %A9 apart are no UTF-8 either.
+  expect(seen!.path).toBe('/api/%ff/caf%C3%A9');
+  expect(Buffer.from(seen!.raw_path!).toString('latin1')).toBe('/api/%ff/caf%C3%A9');
+  expect(Buffer.from(seen!.query_string).toString('latin1')).toBe('q=%ff');
+});
+
 test('an error after the start breaks the body, not the status', async () => {
   const client = new TestClient(new StreamingResponse((async function* () {
     yield 'partial';

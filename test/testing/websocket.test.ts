@@ -118,6 +118,30 @@ test('errors the app throws surface as in fetch: raised by default, 500 or 1011 
   expect(await quiet.receive()).toMatchObject({ type: 'websocket.close', code: 1011 });
 });
 
+test('an app that throws synchronously is handled as one that rejects', async () => {
+  const failing = ((): Promise<void> => {
+    throw new Error('thrown before any promise');
+  }) as ASGIApp;
+  await expect(new TestClient(failing, { validate: false }).websocketConnect('/')).rejects.toThrow('thrown before any promise');
+  const denied = (await new TestClient(failing, { validate: false, raiseAppErrors: false }).websocketConnect('/').catch((e: unknown) => e)) as WebSocketDenied;
+  expect(denied.response.status).toBe(500);
+});
+
+test('the scope is what serve would build: latin-1 header bytes, a malformed escape left as sent', async () => {
+  let seen: WebSocketScope | undefined;
+  const app: ASGIApp = async (scope, receive, send) => {
+    if (scope.type === 'websocket') seen = scope;
+    await receive();
+    await send({ type: 'websocket.accept' });
+  };
+  const session = await new TestClient(app).websocketConnect('/ws/%ff', { headers: { 'x-v': 'café' } });
+  const value = seen!.headers.find(([name]) => Buffer.from(name).toString('latin1') === 'x-v')![1];
+  expect([...value]).toEqual([0x63, 0x61, 0x66, 233]);
+  expect(seen!.path).toBe('/ws/%ff');
+  await expect(new TestClient(app).websocketConnect('/', { headers: { 'x-v': 'snow ☃' } })).rejects.toThrow(TypeError);
+  session.close();
+});
+
 test('validation is on: an order mistake surfaces as a ProtocolError', async () => {
   const client = new TestClient(async (_scope, receive, send) => {
     await receive();
