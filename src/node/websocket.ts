@@ -523,7 +523,14 @@ export class WebSocketUpgrades {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const scope = webSocketScope(req, this.options.context, subprotocols);
-    const run = this.app(scope, connection.receive, connection.send).then(
+    // A sync throw (validation off, the user's own function) must fail this connection, not the process.
+    let started: Promise<void>;
+    try {
+      started = this.app(scope, connection.receive, connection.send);
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    const run = started.then(
       () => connection.finish(undefined, this.options.logger),
       (error: unknown) => connection.finish(error, this.options.logger),
     ).finally(() => {

@@ -1,0 +1,61 @@
+/** serve()'s WebSocket adapter against apps and clients that break its assumptions, over real sockets. */
+import { jest } from '@jest/globals';
+import type { IncomingMessage } from 'node:http';
+import WebSocket from 'ws';
+import type { ASGIApp } from '../../src/index.js';
+import { serve, type Logger, type ServerHandle } from '../../src/node/index.js';
+import { within } from '../support/asgi.js';
+import { exchange } from '../support/raw.js';
+
+jest.setTimeout(30_000);
+
+let handle: ServerHandle | undefined;
+const clients: WebSocket[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.terminate();
+  await handle?.close();
+  handle = undefined;
+});
+
+async function start(app: ASGIApp, options: Parameters<typeof serve>[1] = {}) {
+  const lines: string[] = [];
+  const logger: Logger = { error: (m, e) => lines.push(`error: ${m}${e instanceof Error ? ` ${e.message}` : ''}`), warn: (m) => lines.push(`warn: ${m}`), info: () => {} };
+  handle = await serve(app, { port: 0, signals: false, logger, ...options });
+  return { url: handle.url.replace('http:', 'ws:'), port: Number(new URL(handle.url).port), lines };
+}
+
+/** Resolves with the refusing HTTP status, or 101 once open. */
+function handshake(url: string, protocols: string[] = []): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const client = new WebSocket(url, protocols);
+    clients.push(client);
+    client.once('open', () => resolve(101));
+    client.once('unexpected-response', (_req, res: IncomingMessage) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    client.once('error', reject);
+  });
+}
+
+function handshakeBytes(path: string, protocol?: string): string {
+  return `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n`
+    + `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${protocol === undefined ? '' : `Sec-WebSocket-Protocol: ${protocol}\r\n`}\r\n`;
+}
+
+describe('an app that throws synchronously (validation off)', () => {
+  test('gets 500 before the handshake, logged once, and the server keeps answering', async () => {
+    // Not async: the throw happens inside the call, as in a plain function app.
+    const app = ((scope: { type: string }, _receive: unknown, send: (m: unknown) => Promise<void>) => {
+      if (scope.type !== 'http') throw new Error('sync boom');
+      return send({ type: 'http.response.start', status: 200, headers: [] })
+        .then(() => send({ type: 'http.response.body', body: Buffer.from('alive') }));
+    }) as unknown as ASGIApp;
+    const { url, lines } = await start(app, { validate: false });
+    expect(await within(10_000, handshake(url))).toBe(500);
+    expect(await within(10_000, handshake(url))).toBe(500);
+    const res = await within(10_000, fetch(url.replace('ws:', 'http:')));
+    expect(await res.text()).toBe('alive');
+    expect(lines.filter((l) => l.includes('sync boom'))).toHaveLength(2);
+  });
+});
