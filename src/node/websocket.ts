@@ -149,6 +149,7 @@ class Connection {
     readonly req: IncomingMessage,
     readonly socket: Duplex,
     private readonly head: Buffer,
+    private readonly offered: readonly string[],
   ) {
     socket.on('error', () => {}); // reported as a disconnect through 'close'
     socket.once('close', this.onSocketClose);
@@ -253,6 +254,11 @@ class Connection {
           checkHeaderBytes(m.headers ?? []);
         } catch (error) {
           return Promise.reject(error);
+        }
+        // RFC 6455 4.1: the server picks one of the client's offers. ws writes the choice raw, so
+        // this check is also what keeps an app's CR LF out of the 101 when validation is off.
+        if (m.subprotocol != null && !this.offered.includes(m.subprotocol)) {
+          return Promise.reject(new Error(`'websocket.accept' chose subprotocol ${JSON.stringify(m.subprotocol)}, which the client did not offer`));
         }
         return this.accept({ subprotocol: m.subprotocol ?? null, headers: m.headers ?? [] });
       case 'websocket.close':
@@ -518,7 +524,7 @@ export class WebSocketUpgrades {
       this.wss.handleUpgrade(req, socket, head, (ws) => ws.terminate());
       return;
     }
-    const connection = new Connection(this, req, socket, head);
+    const connection = new Connection(this, req, socket, head, subprotocols);
     this.live.add(connection);
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));

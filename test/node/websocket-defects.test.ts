@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import type { ASGIApp } from '../../src/index.js';
 import { serve, type Logger, type ServerHandle } from '../../src/node/index.js';
 import { within } from '../support/asgi.js';
-import { exchange } from '../support/raw.js';
+import { exchange, rawConnect } from '../support/raw.js';
 
 jest.setTimeout(30_000);
 
@@ -57,5 +57,35 @@ describe('an app that throws synchronously (validation off)', () => {
     const res = await within(10_000, fetch(url.replace('ws:', 'http:')));
     expect(await res.text()).toBe('alive');
     expect(lines.filter((l) => l.includes('sync boom'))).toHaveLength(2);
+  });
+});
+
+describe("websocket.accept's subprotocol (validation off)", () => {
+  test('one the client did not offer, CR LF and all, is refused with 500 and logged; nothing is injected', async () => {
+    const { port, lines } = await start(async (_scope, receive, send) => {
+      await receive();
+      await send({ type: 'websocket.accept', subprotocol: 'inject\r\nSet-Cookie: pwned=1' });
+    }, { validate: false });
+    const reply = await within(10_000, exchange(port, handshakeBytes('/', 'inject'), 10_000));
+    expect(reply).toMatch(/^HTTP\/1.1 500 /);
+    expect(reply.toLowerCase()).not.toContain('set-cookie');
+    expect(reply).not.toContain('pwned');
+    expect(lines.filter((l) => l.includes('Exception in ASGI application'))).toHaveLength(1);
+    expect(lines.join('\n')).toContain('did not offer');
+  });
+
+  test('a well-formed one the client did not offer is refused too; an offered one is accepted', async () => {
+    const { port } = await start(async (scope, receive, send) => {
+      await receive();
+      await send({ type: 'websocket.accept', subprotocol: scope.path === '/other' ? 'other' : 'chat' });
+      await send({ type: 'websocket.close' });
+    }, { validate: false });
+    expect(await within(10_000, exchange(port, handshakeBytes('/other', 'chat'), 10_000))).toMatch(/^HTTP\/1.1 500 /);
+    const conn = await rawConnect(port);
+    conn.write(handshakeBytes('/', 'x, chat'));
+    const ok = await conn.until(/\r\n\r\n/, 10_000);
+    conn.socket.destroy();
+    expect(ok).toMatch(/^HTTP\/1.1 101 /);
+    expect(ok).toMatch(/\r\nSec-WebSocket-Protocol: chat\r\n/i);
   });
 });
