@@ -89,6 +89,18 @@ function latin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
+/**
+ * A denial response's headers, less those that frame it: the server frames the body it writes
+ * (content-length, or chunked when it comes in pieces) and closes after it, whatever the app said.
+ */
+function pushHeaders(lines: string[], headers: readonly Header[]): void {
+  for (const [name, value] of headers) {
+    const n = latin1(name);
+    const lower = n.toLowerCase();
+    if (lower !== 'content-length' && lower !== 'transfer-encoding' && lower !== 'connection') lines.push(`${n}: ${latin1(value)}`);
+  }
+}
+
 function requestLine(req: IncomingMessage): string {
   return `"${req.method ?? ''} ${req.url ?? ''} HTTP/${req.httpVersion}" (WebSocket)`;
 }
@@ -376,14 +388,8 @@ class Connection {
     this.responseStarted = true;
     this.closed = true;
     const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`];
-    let hasLength = false;
-    for (const [name, value] of headers) {
-      const n = latin1(name);
-      if (n.toLowerCase() === 'content-length') hasLength = true;
-      lines.push(`${n}: ${latin1(value)}`);
-    }
-    if (!hasLength) lines.push(`content-length: ${body.length}`);
-    lines.push('connection: close', '', '');
+    pushHeaders(lines, headers);
+    lines.push(`content-length: ${body.length}`, 'connection: close', '', '');
     this.socket.end(Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), body]));
   }
 
@@ -398,10 +404,7 @@ class Connection {
       // A body in several chunks goes out as it comes, chunked.
       this.denialChunked = true;
       const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`];
-      for (const [name, value] of headers) {
-        const n = latin1(name);
-        if (n.toLowerCase() !== 'content-length' && n.toLowerCase() !== 'transfer-encoding') lines.push(`${n}: ${latin1(value)}`);
-      }
+      pushHeaders(lines, headers);
       lines.push('transfer-encoding: chunked', 'connection: close', '', '');
       socket.write(lines.join('\r\n'), 'latin1');
     }

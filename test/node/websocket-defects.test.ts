@@ -89,3 +89,46 @@ describe("websocket.accept's subprotocol (validation off)", () => {
     expect(ok).toMatch(/\r\nSec-WebSocket-Protocol: chat\r\n/i);
   });
 });
+
+describe('denial responses frame themselves (validation off)', () => {
+  const framing = (name: string, value: string): [Buffer, Buffer] => [Buffer.from(name), Buffer.from(value)];
+
+  test("one piece: the app's transfer-encoding, connection and wrong content-length are dropped", async () => {
+    const { port } = await start(async (_scope, receive, send) => {
+      await receive();
+      await send({
+        type: 'websocket.http.response.start',
+        status: 403,
+        headers: [framing('transfer-encoding', 'chunked'), framing('content-length', '999'), framing('connection', 'keep-alive'), framing('x-kept', 'yes')],
+      });
+      await send({ type: 'websocket.http.response.body', body: Buffer.from('denied') });
+    }, { validate: false });
+    const reply = await within(10_000, exchange(port, handshakeBytes('/'), 10_000));
+    const [head, body] = reply.split('\r\n\r\n', 2) as [string, string];
+    const fields = head.split('\r\n').slice(1).map((l) => l.toLowerCase());
+    expect(head).toMatch(/^HTTP\/1.1 403 /);
+    expect(fields.filter((f) => f.startsWith('transfer-encoding:'))).toEqual([]);
+    expect(fields.filter((f) => f.startsWith('content-length:'))).toEqual(['content-length: 6']);
+    expect(fields.filter((f) => f.startsWith('connection:'))).toEqual(['connection: close']);
+    expect(fields).toContain('x-kept: yes');
+    expect(body).toBe('denied');
+  });
+
+  test("several pieces: chunked by the server, the app's framing headers dropped", async () => {
+    const { port } = await start(async (_scope, receive, send) => {
+      await receive();
+      await send({
+        type: 'websocket.http.response.start',
+        status: 403,
+        headers: [framing('transfer-encoding', 'gzip'), framing('content-length', '1'), framing('connection', 'keep-alive')],
+      });
+      await send({ type: 'websocket.http.response.body', body: Buffer.from('den'), more_body: true });
+      await send({ type: 'websocket.http.response.body', body: Buffer.from('ied') });
+    }, { validate: false });
+    const reply = await within(10_000, exchange(port, handshakeBytes('/'), 10_000));
+    const head = reply.slice(0, reply.indexOf('\r\n\r\n'));
+    const fields = head.split('\r\n').slice(1).map((l) => l.toLowerCase());
+    expect(fields.filter((f) => /^(transfer-encoding|content-length|connection):/.test(f))).toEqual(['transfer-encoding: chunked', 'connection: close']);
+    expect(reply.slice(head.length + 4)).toBe('3\r\nden\r\n3\r\nied\r\n0\r\n\r\n');
+  });
+});
