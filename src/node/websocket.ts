@@ -151,6 +151,8 @@ class Connection {
   private queuedBytes = 0;
   private paused = false;
   private waiting: ((message: WebSocketReceiveMessage) => void) | undefined;
+  /** The receive() that `waiting` settles: a second call before it settles gets the same one. */
+  private pending: Promise<WebSocketReceiveMessage> | undefined;
   private drained: (() => void) | undefined;
   private draining: Promise<void> | undefined;
   private denialChunked = false;
@@ -193,6 +195,7 @@ class Connection {
     if (this.waiting !== undefined && this.queue.length === 0) {
       const waiting = this.waiting;
       this.waiting = undefined;
+      this.pending = undefined;
       waiting(this.gone);
     }
     this.drained?.();
@@ -218,9 +221,11 @@ class Connection {
       this.paused = false;
       this.ws?.resume();
     }
-    return new Promise((resolve) => {
+    // An app that asks again before the last answer (racing receive() against something else)
+    // shares it, rather than leaving the first call unsettled forever.
+    return (this.pending ??= new Promise((resolve) => {
       this.waiting = resolve;
-    });
+    }));
   };
 
   private readonly onMessage = (data: Buffer, isBinary: boolean): void => {
@@ -232,6 +237,7 @@ class Connection {
     const waiting = this.waiting;
     if (waiting !== undefined) {
       this.waiting = undefined;
+      this.pending = undefined;
       waiting(message);
       return;
     }

@@ -132,3 +132,50 @@ describe('denial responses frame themselves (validation off)', () => {
     expect(reply.slice(head.length + 4)).toBe('3\r\nden\r\n3\r\nied\r\n0\r\n\r\n');
   });
 });
+
+describe('concurrent receive()', () => {
+  function openClient(url: string): Promise<WebSocket> {
+    return new Promise((resolve, reject) => {
+      const client = new WebSocket(url);
+      clients.push(client);
+      client.once('open', () => resolve(client));
+      client.once('error', reject);
+    });
+  }
+
+  test('two pending calls both settle with the next message', async () => {
+    let settled!: (value: unknown[]) => void;
+    const both = new Promise<unknown[]>((resolve) => {
+      settled = resolve;
+    });
+    const { url } = await start(async (_scope, receive, send) => {
+      await receive();
+      await send({ type: 'websocket.accept' });
+      settled(await Promise.all([receive(), receive()]));
+      await send({ type: 'websocket.close' });
+    });
+    const client = await within(10_000, openClient(url));
+    client.send('hello');
+    const messages = await within(10_000, both, 'both receive() calls');
+    expect(messages).toEqual([{ type: 'websocket.receive', text: 'hello' }, { type: 'websocket.receive', text: 'hello' }]);
+  });
+
+  test('two pending calls both settle with the disconnect', async () => {
+    let settled!: (value: unknown[]) => void;
+    const both = new Promise<unknown[]>((resolve) => {
+      settled = resolve;
+    });
+    const { url } = await start(async (_scope, receive, send) => {
+      await receive();
+      await send({ type: 'websocket.accept' });
+      settled(await Promise.all([receive(), receive()]));
+    });
+    const client = await within(10_000, openClient(url));
+    client.close(4000, 'bye');
+    const messages = await within(10_000, both, 'both receive() calls');
+    expect(messages).toEqual([
+      { type: 'websocket.disconnect', code: 4000, reason: 'bye' },
+      { type: 'websocket.disconnect', code: 4000, reason: 'bye' },
+    ]);
+  });
+});
