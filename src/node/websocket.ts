@@ -101,6 +101,30 @@ function pushHeaders(lines: string[], headers: readonly Header[]): void {
   }
 }
 
+/** Whether a request says a body follows its head. */
+function announcesBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+const UPGRADE_BODY_REFUSED = Buffer.from('Upgrade on a request with a body is not supported; send it without the Upgrade header');
+
+/**
+ * A non-WebSocket Upgrade (h2c) with a body. uvicorn (h11) ignores an Upgrade it does not speak
+ * and reads the body as usual, but node:http's parser stops at the head of any Upgrade request
+ * once an 'upgrade' listener exists: the body is left raw on the socket, and the request handed
+ * back to the server would read as bodiless. Reading it here would mean parsing content-length
+ * and chunked framing by hand, so such a request is refused whole (501, then close), never served
+ * with its body lost; the client may resend it without Upgrade.
+ */
+function refuseUpgradeBody(socket: Duplex): void {
+  socket.on('error', () => {});
+  socket.resume(); // the unread body is discarded, not left to stall the close
+  socket.end(Buffer.concat([
+    Buffer.from(`HTTP/1.1 501 Not Implemented\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${UPGRADE_BODY_REFUSED.length}\r\nconnection: close\r\n\r\n`, 'latin1'),
+    UPGRADE_BODY_REFUSED,
+  ]));
+}
+
 function requestLine(req: IncomingMessage): string {
   return `"${req.method ?? ''} ${req.url ?? ''} HTTP/${req.httpVersion}" (WebSocket)`;
 }
@@ -517,6 +541,10 @@ export class WebSocketUpgrades {
 
   private upgrade(server: unknown, req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (req.headers.upgrade?.toLowerCase() !== 'websocket' && server !== null && typeof (server as Server).emit === 'function') {
+      if (announcesBody(req)) {
+        refuseUpgradeBody(socket);
+        return;
+      }
       const res = new ServerResponse(req);
       res.shouldKeepAlive = false;
       res.assignSocket(socket as Socket);

@@ -77,7 +77,7 @@ describe("websocket.accept's subprotocol (validation off)", () => {
   test('a well-formed one the client did not offer is refused too; an offered one is accepted', async () => {
     const { port } = await start(async (scope, receive, send) => {
       await receive();
-      await send({ type: 'websocket.accept', subprotocol: scope.path === '/other' ? 'other' : 'chat' });
+      await send({ type: 'websocket.accept', subprotocol: scope.type === 'websocket' && scope.path === '/other' ? 'other' : 'chat' });
       await send({ type: 'websocket.close' });
     }, { validate: false });
     expect(await within(10_000, exchange(port, handshakeBytes('/other', 'chat'), 10_000))).toMatch(/^HTTP\/1.1 500 /);
@@ -177,5 +177,42 @@ describe('concurrent receive()', () => {
       { type: 'websocket.disconnect', code: 4000, reason: 'bye' },
       { type: 'websocket.disconnect', code: 4000, reason: 'bye' },
     ]);
+  });
+});
+
+describe('an Upgrade that is not WebSocket, with a body', () => {
+  const bodies: string[] = [];
+  const app: ASGIApp = async (scope, receive, send) => {
+    if (scope.type !== 'http') return;
+    let body = '';
+    for (;;) {
+      const message = await receive();
+      if (message.type !== 'http.request') break;
+      body += Buffer.from(message.body ?? new Uint8Array()).toString();
+      if (message.more_body !== true) break;
+    }
+    bodies.push(body);
+    await send({ type: 'http.response.start', status: 200, headers: [] });
+    await send({ type: 'http.response.body', body: Buffer.from(`got ${JSON.stringify(body)}`) });
+  };
+
+  test.each([
+    ['content-length', 'Content-Length: 5\r\n\r\nhello'],
+    ['chunked', 'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'],
+  ])('(%s) is refused with 501, never served as bodiless', async (_name, rest) => {
+    bodies.length = 0;
+    const { port } = await start(app, { validate: false });
+    const reply = await within(10_000, exchange(port, `POST /up HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n${rest}`, 10_000));
+    expect(reply).toMatch(/^HTTP\/1.1 501 /);
+    expect(reply).not.toContain('got ""');
+    expect(bodies).toEqual([]);
+  });
+
+  test('a bodiless one is still served as plain HTTP', async () => {
+    bodies.length = 0;
+    const { port } = await start(app, { validate: false });
+    const reply = await within(10_000, exchange(port, 'POST /up HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 0\r\n\r\n', 10_000));
+    expect(reply).toMatch(/^HTTP\/1.1 200 /);
+    expect(reply.endsWith('got ""')).toBe(true);
   });
 });
