@@ -89,6 +89,42 @@ function latin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
+/**
+ * A denial response's headers, less those that frame it: the server frames the body it writes
+ * (content-length, or chunked when it comes in pieces) and closes after it, whatever the app said.
+ */
+function pushHeaders(lines: string[], headers: readonly Header[]): void {
+  for (const [name, value] of headers) {
+    const n = latin1(name);
+    const lower = n.toLowerCase();
+    if (lower !== 'content-length' && lower !== 'transfer-encoding' && lower !== 'connection') lines.push(`${n}: ${latin1(value)}`);
+  }
+}
+
+/** Whether a request says a body follows its head. */
+function announcesBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+const UPGRADE_BODY_REFUSED = Buffer.from('Upgrade on a request with a body is not supported; send it without the Upgrade header');
+
+/**
+ * A non-WebSocket Upgrade (h2c) with a body. uvicorn (h11) ignores an Upgrade it does not speak
+ * and reads the body as usual, but node:http's parser stops at the head of any Upgrade request
+ * once an 'upgrade' listener exists: the body is left raw on the socket, and the request handed
+ * back to the server would read as bodiless. Reading it here would mean parsing content-length
+ * and chunked framing by hand, so such a request is refused whole (501, then close), never served
+ * with its body lost; the client may resend it without Upgrade.
+ */
+function refuseUpgradeBody(socket: Duplex): void {
+  socket.on('error', () => {});
+  socket.resume(); // the unread body is discarded, not left to stall the close
+  socket.end(Buffer.concat([
+    Buffer.from(`HTTP/1.1 501 Not Implemented\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${UPGRADE_BODY_REFUSED.length}\r\nconnection: close\r\n\r\n`, 'latin1'),
+    UPGRADE_BODY_REFUSED,
+  ]));
+}
+
 function requestLine(req: IncomingMessage): string {
   return `"${req.method ?? ''} ${req.url ?? ''} HTTP/${req.httpVersion}" (WebSocket)`;
 }
@@ -139,6 +175,8 @@ class Connection {
   private queuedBytes = 0;
   private paused = false;
   private waiting: ((message: WebSocketReceiveMessage) => void) | undefined;
+  /** The receive() that `waiting` settles: a second call before it settles gets the same one. */
+  private pending: Promise<WebSocketReceiveMessage> | undefined;
   private drained: (() => void) | undefined;
   private draining: Promise<void> | undefined;
   private denialChunked = false;
@@ -149,6 +187,7 @@ class Connection {
     readonly req: IncomingMessage,
     readonly socket: Duplex,
     private readonly head: Buffer,
+    private readonly offered: readonly string[],
   ) {
     socket.on('error', () => {}); // reported as a disconnect through 'close'
     socket.once('close', this.onSocketClose);
@@ -180,6 +219,7 @@ class Connection {
     if (this.waiting !== undefined && this.queue.length === 0) {
       const waiting = this.waiting;
       this.waiting = undefined;
+      this.pending = undefined;
       waiting(this.gone);
     }
     this.drained?.();
@@ -205,9 +245,11 @@ class Connection {
       this.paused = false;
       this.ws?.resume();
     }
-    return new Promise((resolve) => {
+    // An app that asks again before the last answer (racing receive() against something else)
+    // shares it, rather than leaving the first call unsettled forever.
+    return (this.pending ??= new Promise((resolve) => {
       this.waiting = resolve;
-    });
+    }));
   };
 
   private readonly onMessage = (data: Buffer, isBinary: boolean): void => {
@@ -219,6 +261,7 @@ class Connection {
     const waiting = this.waiting;
     if (waiting !== undefined) {
       this.waiting = undefined;
+      this.pending = undefined;
       waiting(message);
       return;
     }
@@ -253,6 +296,11 @@ class Connection {
           checkHeaderBytes(m.headers ?? []);
         } catch (error) {
           return Promise.reject(error);
+        }
+        // RFC 6455 4.1: the server picks one of the client's offers. ws writes the choice raw, so
+        // this check is also what keeps an app's CR LF out of the 101 when validation is off.
+        if (m.subprotocol != null && !this.offered.includes(m.subprotocol)) {
+          return Promise.reject(new Error(`'websocket.accept' chose subprotocol ${JSON.stringify(m.subprotocol)}, which the client did not offer`));
         }
         return this.accept({ subprotocol: m.subprotocol ?? null, headers: m.headers ?? [] });
       case 'websocket.close':
@@ -370,14 +418,8 @@ class Connection {
     this.responseStarted = true;
     this.closed = true;
     const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`];
-    let hasLength = false;
-    for (const [name, value] of headers) {
-      const n = latin1(name);
-      if (n.toLowerCase() === 'content-length') hasLength = true;
-      lines.push(`${n}: ${latin1(value)}`);
-    }
-    if (!hasLength) lines.push(`content-length: ${body.length}`);
-    lines.push('connection: close', '', '');
+    pushHeaders(lines, headers);
+    lines.push(`content-length: ${body.length}`, 'connection: close', '', '');
     this.socket.end(Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), body]));
   }
 
@@ -392,10 +434,7 @@ class Connection {
       // A body in several chunks goes out as it comes, chunked.
       this.denialChunked = true;
       const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`];
-      for (const [name, value] of headers) {
-        const n = latin1(name);
-        if (n.toLowerCase() !== 'content-length' && n.toLowerCase() !== 'transfer-encoding') lines.push(`${n}: ${latin1(value)}`);
-      }
+      pushHeaders(lines, headers);
       lines.push('transfer-encoding: chunked', 'connection: close', '', '');
       socket.write(lines.join('\r\n'), 'latin1');
     }
@@ -502,6 +541,10 @@ export class WebSocketUpgrades {
 
   private upgrade(server: unknown, req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (req.headers.upgrade?.toLowerCase() !== 'websocket' && server !== null && typeof (server as Server).emit === 'function') {
+      if (announcesBody(req)) {
+        refuseUpgradeBody(socket);
+        return;
+      }
       const res = new ServerResponse(req);
       res.shouldKeepAlive = false;
       res.assignSocket(socket as Socket);
@@ -518,12 +561,19 @@ export class WebSocketUpgrades {
       this.wss.handleUpgrade(req, socket, head, (ws) => ws.terminate());
       return;
     }
-    const connection = new Connection(this, req, socket, head);
+    const connection = new Connection(this, req, socket, head, subprotocols);
     this.live.add(connection);
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const scope = webSocketScope(req, this.options.context, subprotocols);
-    const run = this.app(scope, connection.receive, connection.send).then(
+    // A sync throw (validation off, the user's own function) must fail this connection, not the process.
+    let started: Promise<void>;
+    try {
+      started = this.app(scope, connection.receive, connection.send);
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    const run = started.then(
       () => connection.finish(undefined, this.options.logger),
       (error: unknown) => connection.finish(error, this.options.logger),
     ).finally(() => {
