@@ -18,11 +18,11 @@ import type {
 } from '../../generated/index.js';
 import type { ASGIApp, Receive, Send } from '../protocol.js';
 import { WebSocketDisconnect } from '../websocket/disconnect.js';
+import { callApp } from '../server/call-app.js';
+import type { Logger } from '../server/logger.js';
 import { httpScope, type ScopeContext } from './scope.js';
 
-export interface WebSocketLogger {
-  error(message: string, error?: unknown): void;
-}
+export type WebSocketLogger = Pick<Logger, 'error'>;
 
 export interface WebSocketUpgradeOptions {
   /** The scope context serve uses for HTTP; `http`/`https` become `ws`/`wss`. */
@@ -566,14 +566,8 @@ export class WebSocketUpgrades {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const scope = webSocketScope(req, this.options.context, subprotocols);
-    // A sync throw (validation off, the user's own function) must fail this connection, not the process.
-    let started: Promise<void>;
-    try {
-      started = this.app(scope, connection.receive, connection.send);
-    } catch (error) {
-      started = Promise.reject(error);
-    }
-    const run = started.then(
+    // callApp: a sync throw (validation off, the user's own function) must fail this connection, not the process.
+    const run = callApp(this.app, scope, connection.receive, connection.send).then(
       () => connection.finish(undefined, this.options.logger),
       (error: unknown) => connection.finish(error, this.options.logger),
     ).finally(() => {
