@@ -1,6 +1,7 @@
 /** The ASGI HTTP scope of one `node:http` request. */
 import type { IncomingMessage } from 'node:http';
 import type { Header, HTTPScope } from '../../generated/index.js';
+import { decodePath, splitTarget } from '../http/target.js';
 
 export interface ScopeContext {
   scheme: 'http' | 'https';
@@ -17,22 +18,6 @@ const ASGI = Object.freeze({ version: '3.0', spec_version: '2.5' }) as HTTPScope
 function httpVersion(version: string): HTTPScope['http_version'] {
   if (version === '1.1' || version === '1.0') return version;
   return version.startsWith('2') ? '2' : '1.1';
-}
-
-/** Percent-decoding as uvicorn does it: lenient, leaving a malformed escape as it is. */
-function decodePath(raw: string): string {
-  if (!raw.includes('%')) return raw;
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw.replace(/%[0-9A-Fa-f]{2}/g, (escape) => {
-      try {
-        return decodeURIComponent(escape);
-      } catch {
-        return escape;
-      }
-    });
-  }
 }
 
 /**
@@ -59,15 +44,7 @@ function encodeAll(raw: string[], rawPath: string, query: string): { headers: He
 }
 
 export function httpScope(req: IncomingMessage, context: ScopeContext): HTTPScope {
-  let target = req.url ?? '/';
-  // An absolute-form target (a proxy request) carries scheme and authority: keep the path.
-  if (!target.startsWith('/') && /^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
-    const slash = target.indexOf('/', target.indexOf('//') + 2);
-    target = slash === -1 ? '/' : target.slice(slash);
-  }
-  const question = target.indexOf('?');
-  const rawPath = question === -1 ? target : target.slice(0, question);
-  const query = question === -1 ? '' : target.slice(question + 1);
+  const { path: rawPath, query } = splitTarget(req.url ?? '/');
   const socket = req.socket;
   const bytes = encodeAll(req.rawHeaders, rawPath, query);
   const scope: HTTPScope = {

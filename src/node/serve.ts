@@ -164,13 +164,7 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
     running.add(req);
     const cycle = new RequestResponseCycle(req, res, cycleOptions);
     try {
-      const scope = httpScope(req, context);
-      if (trust !== undefined) {
-        const forwarded = forwardedFrom(req.socket.remoteAddress, req.headers, trust, options.path !== undefined);
-        if (forwarded.client !== undefined) scope.client = forwarded.client;
-        if (forwarded.scheme !== undefined) scope.scheme = forwarded.scheme;
-      }
-      await wrapped(scope, cycle.receive, cycle.send);
+      await wrapped(requestScope(req), cycle.receive, cycle.send);
       if (cycle.disconnected) return;
       if (!cycle.responseStarted) {
         logger.error(`ASGI application returned without starting a response, ${requestLine(req)}`);
@@ -191,16 +185,40 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
     }
   }
 
-  /** What the server refuses before the app is called; the rest goes to `run`. */
-  function handle(req: IncomingMessage, res: ServerResponse): void {
-    // node keeps at most maxHeadersCount headers and drops the rest without a word: it is set one
-    // past the limit, so a request over it shows here.
-    if (req.rawHeaders.length > maxHeaders * 2) return refuse(res, 431);
+  /**
+   * The HTTP scope of a request, an upgrade's included: behind a trusted proxy, the client and
+   * scheme its headers name.
+   */
+  function requestScope(req: IncomingMessage): HTTPScope {
+    const scope = httpScope(req, context);
+    if (trust !== undefined) {
+      const forwarded = forwardedFrom(req.socket.remoteAddress, req.headers, trust, options.path !== undefined);
+      if (forwarded.client !== undefined) scope.client = forwarded.client;
+      if (forwarded.scheme !== undefined) scope.scheme = forwarded.scheme;
+    }
+    return scope;
+  }
+
+  /**
+   * The status a request is refused with before its app is called, or 0: the same limits for a
+   * plain request and a WebSocket upgrade. App calls in flight count both kinds.
+   */
+  function refusal(req: IncomingMessage): number {
+    // node keeps at most maxHeadersCount headers and drops the rest without a word (upgrades
+    // included): it is set one past the limit, so a request over it shows here.
+    if (req.rawHeaders.length > maxHeaders * 2) return 431;
     if (maxBodySize !== undefined) {
       const declared = req.headers['content-length'];
-      if (declared !== undefined && Number(declared) > maxBodySize) return refuse(res, 413);
+      if (declared !== undefined && Number(declared) > maxBodySize) return 413;
     }
-    if (maxConcurrency !== undefined && running.size >= maxConcurrency) return refuse(res, 503);
+    if (maxConcurrency !== undefined && running.size + webSockets.size >= maxConcurrency) return 503;
+    return 0;
+  }
+
+  /** What the server refuses before the app is called; the rest goes to `run`. */
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const status = refusal(req);
+    if (status !== 0) return refuse(res, status);
     void run(req, res);
   }
 
@@ -218,7 +236,7 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
   server.on('clientError', onClientError);
   // The cycle answers 100-continue itself, when the app first asks for the body.
   server.on('checkContinue', handle);
-  const webSockets = new WebSocketUpgrades(wrapped, { context, logger, maxMessage: limits.maxWebSocketMessage, pingInterval: timeouts.webSocketPing });
+  const webSockets = new WebSocketUpgrades(wrapped, { context, scope: requestScope, refusal, logger, maxMessage: limits.maxWebSocketMessage, pingInterval: timeouts.webSocketPing });
   server.on('upgrade', webSockets.handle);
   // An inactive connection: node's keep-alive timeout, or this server's write timeout. With a
   // listener here node leaves the decision to us: idle connections and writes stuck on a client
