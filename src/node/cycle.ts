@@ -14,6 +14,7 @@ import { DISCONNECT, statusHasBody } from '../http/protocol-constants.js';
 import { ClientDisconnect } from '../http/request.js';
 import { connectionOf, type Connection } from './connection.js';
 import { decodeLatin1, responseHead, type HeadFraming } from './framing.js';
+import { bodyHead, type BodyHead } from './raw-headers.js';
 import { plainResponse } from './refuse.js';
 
 export { watchConnection } from './connection.js';
@@ -25,6 +26,8 @@ const NO_MORE_BODY_NOW: Promise<HTTPReceiveEvent> = Promise.resolve(NO_MORE_BODY
 const DISCONNECTED_NOW: Promise<HTTPReceiveEvent> = Promise.resolve(DISCONNECT);
 const resolved: Promise<void> = Promise.resolve();
 const framing: HeadFraming = { length: -1, close: false };
+// Scratch for the constructor (sync, so never shared).
+const head: BodyHead = { contentLength: undefined, transferEncoding: false, expect: undefined };
 
 /**
  * A request body the app left unread is read and discarded, so the connection can carry the next
@@ -66,6 +69,8 @@ export class RequestResponseCycle {
   /** The unread rest of the body has been dealt with (drained, or the connection set to close). */
   private bodySettled = false;
   private expectContinue: boolean;
+  /** The request's `content-length`, or NaN. */
+  private readonly declaredLength: number;
   /**
    * The one pending receive(): a body read waiting for data, or a wait for the end of the cycle.
    * One resolver, settled by whichever comes first (data, end of body, the connection closing,
@@ -88,9 +93,11 @@ export class RequestResponseCycle {
     private readonly res: ServerResponse,
     options?: CycleOptions,
   ) {
-    const length = req.headers['content-length'];
-    this.noBody = req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
-    this.expectContinue = !this.noBody && req.headers.expect !== undefined && req.headers.expect.toLowerCase() === '100-continue';
+    bodyHead(req.rawHeaders, head);
+    const length = head.contentLength;
+    this.declaredLength = length === undefined ? NaN : Number(length);
+    this.noBody = !head.transferEncoding && (length === undefined || length === '0');
+    this.expectContinue = !this.noBody && head.expect !== undefined && head.expect.toLowerCase() === '100-continue';
     this.maxBodySize = options?.maxBodySize;
     this.logger = options?.logger;
     // A watched connection tells its live cycles when it closes: one listener per connection
@@ -321,8 +328,7 @@ export class RequestResponseCycle {
   private settleRequestBody(): void {
     if (this.bodySettled) return;
     this.bodySettled = true;
-    const declared = Number(this.req.headers['content-length'] ?? NaN);
-    const left = this.req.complete ? this.req.readableLength : declared - this.bytesRead;
+    const left = this.req.complete ? this.req.readableLength : this.declaredLength - this.bytesRead;
     if (Number.isFinite(left) && left <= DRAIN_LIMIT) {
       if (this.reading) this.req.removeAllListeners('readable');
       this.req.resume();
