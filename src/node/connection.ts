@@ -14,7 +14,20 @@ export class Connection<C extends LiveCycle = LiveCycle> {
   /** The cycle of the most recent request on this connection. */
   last: C | undefined;
 
+  /**
+   * The socket's addresses, read once per connection rather than through node's getters (a
+   * call chain each) on every request's scope. Undefined on a unix socket.
+   */
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+
   constructor(socket: Socket) {
+    this.remoteAddress = socket.remoteAddress;
+    this.remotePort = socket.remotePort;
+    this.localAddress = socket.localAddress;
+    this.localPort = socket.localPort;
     socket.once('close', () => {
       for (const cycle of this.live) cycle.connectionClosed();
       this.live.clear();
