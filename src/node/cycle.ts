@@ -16,6 +16,7 @@ import { connectionOf, type Connection } from './connection.js';
 import { decodeLatin1, responseHead, type HeadFraming } from './framing.js';
 import { bodyHead, type BodyHead } from './raw-headers.js';
 import { plainResponse } from './refuse.js';
+import type { RunningEntry } from './running.js';
 
 export { watchConnection } from './connection.js';
 
@@ -47,7 +48,7 @@ export interface CycleOptions {
 /** node:http's flag for "close the connection once this response is finished"; not in its types. */
 type Closable = ServerResponse & { _last: boolean };
 
-export class RequestResponseCycle {
+export class RequestResponseCycle implements RunningEntry {
   responseStarted = false;
   responseComplete = false;
   disconnected = false;
@@ -84,12 +85,16 @@ export class RequestResponseCycle {
   private limit = -1;
   private written = 0;
 
+  // Links in serve's list of app calls in flight (src/node/running.ts).
+  prevRunning: RunningEntry | undefined = undefined;
+  nextRunning: RunningEntry | undefined = undefined;
+
   private readonly connection: Connection | undefined;
   private readonly maxBodySize: number | undefined;
   private readonly logger: CycleOptions['logger'];
 
   constructor(
-    private readonly req: IncomingMessage,
+    readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     options?: CycleOptions,
   ) {

@@ -18,6 +18,7 @@ import { onClientError } from './client-error.js';
 import { RequestResponseCycle, watchConnection, type CycleOptions } from './cycle.js';
 import { forwardedFrom, ProxyTrust } from './proxy.js';
 import { refuse } from './refuse.js';
+import { RunningCalls } from './running.js';
 import { Lifespan, type LifespanMode } from '../server/lifespan.js';
 import { httpScope } from './scope.js';
 import { WebSocketUpgrades } from './websocket.js';
@@ -156,13 +157,13 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
   };
   // The requests whose app call is still running: their count for the concurrency limit and for
   // shutdown, and their request lines for what shutdown reports.
-  const running = new Set<IncomingMessage>();
+  const running = new RunningCalls<RequestResponseCycle>();
   let idle: (() => void) | undefined;
 
   /** One request: run the app, and answer for it when it fails or leaves its response unfinished. */
   async function run(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    running.add(req);
     const cycle = new RequestResponseCycle(req, res, cycleOptions);
+    running.add(cycle);
     try {
       await wrapped(requestScope(req), cycle.receive, cycle.send);
       if (cycle.disconnected) return;
@@ -180,7 +181,7 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
       }
       cycle.fail();
     } finally {
-      running.delete(req);
+      running.delete(cycle);
       if (running.size === 0) idle?.();
     }
   }
@@ -307,7 +308,7 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
       await stopped;
       await settled(SHUTDOWN_STRAGGLERS);
       if (running.size > 0) {
-        const lines = [...running].map(requestLine).join(', ');
+        const lines = running.list().map((cycle) => requestLine(cycle.req)).join(', ');
         logger.warn(`lifespan shutdown with ${running.size} app call(s) still running: ${lines}`);
       }
       await lifespan.shutdown();
