@@ -43,6 +43,11 @@ export interface CycleOptions {
   maxBodySize?: number | undefined;
   /** Where framing errors of the app are reported, once per response. */
   logger?: { error(message: string, error?: unknown): void } | undefined;
+  /**
+   * ms a held-up write may wait on the client: armed on the socket only once a write is held up
+   * (its 'timeout' is the server's to act on). 0 or absent: none.
+   */
+  writeTimeout?: number | undefined;
 }
 
 /** node:http's flag for "close the connection once this response is finished"; not in its types. */
@@ -91,6 +96,7 @@ export class RequestResponseCycle implements RunningEntry {
 
   private readonly connection: Connection | undefined;
   private readonly maxBodySize: number | undefined;
+  private readonly writeTimeout: number;
   private readonly logger: CycleOptions['logger'];
 
   constructor(
@@ -104,6 +110,7 @@ export class RequestResponseCycle implements RunningEntry {
     this.noBody = !head.transferEncoding && (length === undefined || length === '0');
     this.expectContinue = !this.noBody && head.expect !== undefined && head.expect.toLowerCase() === '100-continue';
     this.maxBodySize = options?.maxBodySize;
+    this.writeTimeout = options?.writeTimeout ?? 0;
     this.logger = options?.logger;
     // A watched connection tells its live cycles when it closes: one listener per connection
     // rather than one per request. Elsewhere, the response's own close event does it.
@@ -322,6 +329,8 @@ export class RequestResponseCycle implements RunningEntry {
     if (this.limit >= 0 && this.written < this.limit) this.closeAfterResponse();
     if (!this.bodyDelivered && !this.noBody) this.settleRequestBody();
     this.res.end(body);
+    // The last bytes are still queued: the client is not reading (yet).
+    if (this.res.writableLength > 0) this.armWriteTimeout();
     this.end();
   }
 
@@ -342,7 +351,17 @@ export class RequestResponseCycle implements RunningEntry {
     }
   }
 
+  /**
+   * A write is held up on the client: from now on the socket times out after `writeTimeout` ms
+   * without progress (node refreshes it on every write), and the server cuts it. node resets the
+   * socket's timeout when the next request or the keep-alive wait starts.
+   */
+  private armWriteTimeout(): void {
+    if (this.writeTimeout > 0) this.req.socket?.setTimeout(this.writeTimeout);
+  }
+
   private drained(): Promise<void> {
+    this.armWriteTimeout();
     return new Promise((resolve) => {
       const done = () => {
         this.res.off('drain', done);
@@ -356,6 +375,7 @@ export class RequestResponseCycle implements RunningEntry {
 
   private async sendFile(path: string): Promise<void> {
     this.writeHead(-1);
+    this.armWriteTimeout(); // the pipeline waits on the client as send() does
     this.bodyComplete = true;
     if (!this.bodyDelivered && !this.noBody) this.settleRequestBody();
     const limit = this.limit;

@@ -143,7 +143,7 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
   const writeTimeout = timeouts.write ?? 60_000;
   const trust = options.proxyHeaders === true ? new ProxyTrust(options.forwardedAllowIps ?? ['127.0.0.1']) : undefined;
   const wrapped = validate(app, options.validate === undefined ? {} : { enabled: options.validate });
-  const cycleOptions: CycleOptions = { maxBodySize, logger };
+  const cycleOptions: CycleOptions = { maxBodySize, logger, writeTimeout };
 
   const lifespan = new Lifespan(wrapped, options.lifespan ?? 'auto', logger);
   await lifespan.startup();
@@ -233,7 +233,12 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
     connectionsCheckingInterval: Math.max(10, Math.min(headersTimeout || requestTimeout || 30_000, 30_000) / 4),
   }, handle);
   server.maxHeadersCount = maxHeaders + 1;
-  server.on('connection', watchConnection);
+  server.on('connection', (socket: Socket) => {
+    watchConnection(socket);
+    // A connection that never sends a request is cut like a stuck one (node would arm this
+    // itself with server.timeout set, see below).
+    if (writeTimeout > 0) socket.setTimeout(writeTimeout);
+  });
   server.on('clientError', onClientError);
   // The cycle answers 100-continue itself, when the app first asks for the body.
   server.on('checkContinue', handle);
@@ -241,8 +246,10 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
   server.on('upgrade', webSockets.handle);
   // An inactive connection: node's keep-alive timeout, or this server's write timeout. With a
   // listener here node leaves the decision to us: idle connections and writes stuck on a client
-  // that reads nothing are cut; an app still working on its response is left alone.
-  server.timeout = writeTimeout;
+  // that reads nothing are cut; an app still working on its response is left alone. The write
+  // timeout is armed by the cycle only when a write is held up (server.timeout stays 0): set on
+  // the server, node would re-arm a timer on every request and refresh it on every read and
+  // write, a few per cent of the CPU a small request costs (bench/http profile).
   server.on('timeout', (socket: Socket & { _httpMessage?: unknown }) => {
     if (socket._httpMessage == null || socket.writableLength > 0) socket.destroy();
   });
