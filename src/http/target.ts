@@ -1,7 +1,6 @@
 /**
  * A request target's path and query as ASGI wants them: the path percent-decoded, both as bytes.
- * No Node APIs, so every adapter can use it. (src/node/scope.ts has its own copy of `decodePath`
- * for now.)
+ * No Node APIs, so every adapter can use it (src/fetch, src/node).
  */
 
 /** Percent-decoding as uvicorn does it: lenient, leaving a malformed escape as it is. */
@@ -30,6 +29,18 @@ export function splitUrl(url: string): { path: string; query: string } {
   const question = url.indexOf('?', start);
   if (question === -1 || question > end) return { path: start === end ? '/' : url.slice(start, end), query: '' };
   return { path: start === question ? '/' : url.slice(start, question), query: url.slice(question + 1, end) };
+}
+
+const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * The path and query of an HTTP request target: origin form (`/a?b`), or absolute form
+ * (`http://host/a?b`, a proxy request) whose scheme and authority are dropped.
+ */
+export function splitTarget(target: string): { path: string; query: string } {
+  if (target.charCodeAt(0) !== 0x2f && ABSOLUTE.test(target)) return splitUrl(target);
+  const question = target.indexOf('?');
+  return question === -1 ? { path: target, query: '' } : { path: target.slice(0, question), query: target.slice(question + 1) };
 }
 
 /**

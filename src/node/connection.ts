@@ -9,15 +9,56 @@ export interface LiveCycle {
   connectionClosed(): void;
 }
 
+/**
+ * The cycles of one connection whose responses are not complete. There is one at a time unless
+ * the client pipelines, so that one has a slot of its own and only the rest go in a Set (a Set
+ * of fresh objects costs a hash per object, per request).
+ */
+export class LiveCycles<C extends LiveCycle> {
+  private first: C | undefined;
+  private rest: Set<C> | undefined;
+
+  add(cycle: C): void {
+    if (this.first === undefined) this.first = cycle;
+    else (this.rest ??= new Set()).add(cycle);
+  }
+
+  delete(cycle: C): void {
+    if (this.first === cycle) this.first = undefined;
+    else this.rest?.delete(cycle);
+  }
+
+  /** Empties the list, handing each cycle to `each`. */
+  drain(each: (cycle: C) => void): void {
+    const { first, rest } = this;
+    this.first = undefined;
+    this.rest = undefined;
+    if (first !== undefined) each(first);
+    if (rest !== undefined) for (const cycle of rest) each(cycle);
+  }
+}
+
 export class Connection<C extends LiveCycle = LiveCycle> {
-  readonly live = new Set<C>();
+  readonly live = new LiveCycles<C>();
   /** The cycle of the most recent request on this connection. */
   last: C | undefined;
 
+  /**
+   * The socket's addresses, read once per connection rather than through node's getters (a
+   * call chain each) on every request's scope. Undefined on a unix socket.
+   */
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+
   constructor(socket: Socket) {
+    this.remoteAddress = socket.remoteAddress;
+    this.remotePort = socket.remotePort;
+    this.localAddress = socket.localAddress;
+    this.localPort = socket.localPort;
     socket.once('close', () => {
-      for (const cycle of this.live) cycle.connectionClosed();
-      this.live.clear();
+      this.live.drain((cycle) => cycle.connectionClosed());
       this.last = undefined;
     });
   }

@@ -14,7 +14,9 @@ import { DISCONNECT, statusHasBody } from '../http/protocol-constants.js';
 import { ClientDisconnect } from '../http/request.js';
 import { connectionOf, type Connection } from './connection.js';
 import { decodeLatin1, responseHead, type HeadFraming } from './framing.js';
+import { bodyHead, type BodyHead } from './raw-headers.js';
 import { plainResponse } from './refuse.js';
+import type { RunningEntry } from './running.js';
 
 export { watchConnection } from './connection.js';
 
@@ -25,6 +27,8 @@ const NO_MORE_BODY_NOW: Promise<HTTPReceiveEvent> = Promise.resolve(NO_MORE_BODY
 const DISCONNECTED_NOW: Promise<HTTPReceiveEvent> = Promise.resolve(DISCONNECT);
 const resolved: Promise<void> = Promise.resolve();
 const framing: HeadFraming = { length: -1, close: false };
+// Scratch for the constructor (sync, so never shared).
+const head: BodyHead = { contentLength: undefined, transferEncoding: false, expect: undefined };
 
 /**
  * A request body the app left unread is read and discarded, so the connection can carry the next
@@ -39,12 +43,17 @@ export interface CycleOptions {
   maxBodySize?: number | undefined;
   /** Where framing errors of the app are reported, once per response. */
   logger?: { error(message: string, error?: unknown): void } | undefined;
+  /**
+   * ms a held-up write may wait on the client: armed on the socket only once a write is held up
+   * (its 'timeout' is the server's to act on). 0 or absent: none.
+   */
+  writeTimeout?: number | undefined;
 }
 
 /** node:http's flag for "close the connection once this response is finished"; not in its types. */
 type Closable = ServerResponse & { _last: boolean };
 
-export class RequestResponseCycle {
+export class RequestResponseCycle implements RunningEntry {
   responseStarted = false;
   responseComplete = false;
   disconnected = false;
@@ -66,6 +75,8 @@ export class RequestResponseCycle {
   /** The unread rest of the body has been dealt with (drained, or the connection set to close). */
   private bodySettled = false;
   private expectContinue: boolean;
+  /** The request's `content-length`, or NaN. */
+  private readonly declaredLength: number;
   /**
    * The one pending receive(): a body read waiting for data, or a wait for the end of the cycle.
    * One resolver, settled by whichever comes first (data, end of body, the connection closing,
@@ -79,19 +90,27 @@ export class RequestResponseCycle {
   private limit = -1;
   private written = 0;
 
+  // Links in serve's list of app calls in flight (src/node/running.ts).
+  prevRunning: RunningEntry | undefined = undefined;
+  nextRunning: RunningEntry | undefined = undefined;
+
   private readonly connection: Connection | undefined;
   private readonly maxBodySize: number | undefined;
+  private readonly writeTimeout: number;
   private readonly logger: CycleOptions['logger'];
 
   constructor(
-    private readonly req: IncomingMessage,
+    readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     options?: CycleOptions,
   ) {
-    const length = req.headers['content-length'];
-    this.noBody = req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
-    this.expectContinue = !this.noBody && req.headers.expect !== undefined && req.headers.expect.toLowerCase() === '100-continue';
+    bodyHead(req.rawHeaders, head);
+    const length = head.contentLength;
+    this.declaredLength = length === undefined ? NaN : Number(length);
+    this.noBody = !head.transferEncoding && (length === undefined || length === '0');
+    this.expectContinue = !this.noBody && head.expect !== undefined && head.expect.toLowerCase() === '100-continue';
     this.maxBodySize = options?.maxBodySize;
+    this.writeTimeout = options?.writeTimeout ?? 0;
     this.logger = options?.logger;
     // A watched connection tells its live cycles when it closes: one listener per connection
     // rather than one per request. Elsewhere, the response's own close event does it.
@@ -310,6 +329,8 @@ export class RequestResponseCycle {
     if (this.limit >= 0 && this.written < this.limit) this.closeAfterResponse();
     if (!this.bodyDelivered && !this.noBody) this.settleRequestBody();
     this.res.end(body);
+    // The last bytes are still queued: the client is not reading (yet).
+    if (this.res.writableLength > 0) this.armWriteTimeout();
     this.end();
   }
 
@@ -321,8 +342,7 @@ export class RequestResponseCycle {
   private settleRequestBody(): void {
     if (this.bodySettled) return;
     this.bodySettled = true;
-    const declared = Number(this.req.headers['content-length'] ?? NaN);
-    const left = this.req.complete ? this.req.readableLength : declared - this.bytesRead;
+    const left = this.req.complete ? this.req.readableLength : this.declaredLength - this.bytesRead;
     if (Number.isFinite(left) && left <= DRAIN_LIMIT) {
       if (this.reading) this.req.removeAllListeners('readable');
       this.req.resume();
@@ -331,7 +351,17 @@ export class RequestResponseCycle {
     }
   }
 
+  /**
+   * A write is held up on the client: from now on the socket times out after `writeTimeout` ms
+   * without progress (node refreshes it on every write), and the server cuts it. node resets the
+   * socket's timeout when the next request or the keep-alive wait starts.
+   */
+  private armWriteTimeout(): void {
+    if (this.writeTimeout > 0) this.req.socket?.setTimeout(this.writeTimeout);
+  }
+
   private drained(): Promise<void> {
+    this.armWriteTimeout();
     return new Promise((resolve) => {
       const done = () => {
         this.res.off('drain', done);
@@ -345,6 +375,7 @@ export class RequestResponseCycle {
 
   private async sendFile(path: string): Promise<void> {
     this.writeHead(-1);
+    this.armWriteTimeout(); // the pipeline waits on the client as send() does
     this.bodyComplete = true;
     if (!this.bodyDelivered && !this.noBody) this.settleRequestBody();
     const limit = this.limit;

@@ -18,6 +18,7 @@ import { onClientError } from './client-error.js';
 import { RequestResponseCycle, watchConnection, type CycleOptions } from './cycle.js';
 import { forwardedFrom, ProxyTrust } from './proxy.js';
 import { refuse } from './refuse.js';
+import { RunningCalls } from './running.js';
 import { Lifespan, type LifespanMode } from '../server/lifespan.js';
 import { httpScope } from './scope.js';
 import { WebSocketUpgrades } from './websocket.js';
@@ -142,7 +143,7 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
   const writeTimeout = timeouts.write ?? 60_000;
   const trust = options.proxyHeaders === true ? new ProxyTrust(options.forwardedAllowIps ?? ['127.0.0.1']) : undefined;
   const wrapped = validate(app, options.validate === undefined ? {} : { enabled: options.validate });
-  const cycleOptions: CycleOptions = { maxBodySize, logger };
+  const cycleOptions: CycleOptions = { maxBodySize, logger, writeTimeout };
 
   const lifespan = new Lifespan(wrapped, options.lifespan ?? 'auto', logger);
   await lifespan.startup();
@@ -156,21 +157,15 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
   };
   // The requests whose app call is still running: their count for the concurrency limit and for
   // shutdown, and their request lines for what shutdown reports.
-  const running = new Set<IncomingMessage>();
+  const running = new RunningCalls<RequestResponseCycle>();
   let idle: (() => void) | undefined;
 
   /** One request: run the app, and answer for it when it fails or leaves its response unfinished. */
   async function run(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    running.add(req);
     const cycle = new RequestResponseCycle(req, res, cycleOptions);
+    running.add(cycle);
     try {
-      const scope = httpScope(req, context);
-      if (trust !== undefined) {
-        const forwarded = forwardedFrom(req.socket.remoteAddress, req.headers, trust, options.path !== undefined);
-        if (forwarded.client !== undefined) scope.client = forwarded.client;
-        if (forwarded.scheme !== undefined) scope.scheme = forwarded.scheme;
-      }
-      await wrapped(scope, cycle.receive, cycle.send);
+      await wrapped(requestScope(req), cycle.receive, cycle.send);
       if (cycle.disconnected) return;
       if (!cycle.responseStarted) {
         logger.error(`ASGI application returned without starting a response, ${requestLine(req)}`);
@@ -186,21 +181,45 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
       }
       cycle.fail();
     } finally {
-      running.delete(req);
+      running.delete(cycle);
       if (running.size === 0) idle?.();
     }
   }
 
-  /** What the server refuses before the app is called; the rest goes to `run`. */
-  function handle(req: IncomingMessage, res: ServerResponse): void {
-    // node keeps at most maxHeadersCount headers and drops the rest without a word: it is set one
-    // past the limit, so a request over it shows here.
-    if (req.rawHeaders.length > maxHeaders * 2) return refuse(res, 431);
+  /**
+   * The HTTP scope of a request, an upgrade's included: behind a trusted proxy, the client and
+   * scheme its headers name.
+   */
+  function requestScope(req: IncomingMessage): HTTPScope {
+    const scope = httpScope(req, context);
+    if (trust !== undefined) {
+      const forwarded = forwardedFrom(req.socket.remoteAddress, req.headers, trust, options.path !== undefined);
+      if (forwarded.client !== undefined) scope.client = forwarded.client;
+      if (forwarded.scheme !== undefined) scope.scheme = forwarded.scheme;
+    }
+    return scope;
+  }
+
+  /**
+   * The status a request is refused with before its app is called, or 0: the same limits for a
+   * plain request and a WebSocket upgrade. App calls in flight count both kinds.
+   */
+  function refusal(req: IncomingMessage): number {
+    // node keeps at most maxHeadersCount headers and drops the rest without a word (upgrades
+    // included): it is set one past the limit, so a request over it shows here.
+    if (req.rawHeaders.length > maxHeaders * 2) return 431;
     if (maxBodySize !== undefined) {
       const declared = req.headers['content-length'];
-      if (declared !== undefined && Number(declared) > maxBodySize) return refuse(res, 413);
+      if (declared !== undefined && Number(declared) > maxBodySize) return 413;
     }
-    if (maxConcurrency !== undefined && running.size >= maxConcurrency) return refuse(res, 503);
+    if (maxConcurrency !== undefined && running.size + webSockets.size >= maxConcurrency) return 503;
+    return 0;
+  }
+
+  /** What the server refuses before the app is called; the rest goes to `run`. */
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const status = refusal(req);
+    if (status !== 0) return refuse(res, status);
     void run(req, res);
   }
 
@@ -214,16 +233,23 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
     connectionsCheckingInterval: Math.max(10, Math.min(headersTimeout || requestTimeout || 30_000, 30_000) / 4),
   }, handle);
   server.maxHeadersCount = maxHeaders + 1;
-  server.on('connection', watchConnection);
+  server.on('connection', (socket: Socket) => {
+    watchConnection(socket);
+    // A connection that never sends a request is cut like a stuck one (node would arm this
+    // itself with server.timeout set, see below).
+    if (writeTimeout > 0) socket.setTimeout(writeTimeout);
+  });
   server.on('clientError', onClientError);
   // The cycle answers 100-continue itself, when the app first asks for the body.
   server.on('checkContinue', handle);
-  const webSockets = new WebSocketUpgrades(wrapped, { context, logger, maxMessage: limits.maxWebSocketMessage, pingInterval: timeouts.webSocketPing });
+  const webSockets = new WebSocketUpgrades(wrapped, { context, scope: requestScope, refusal, logger, maxMessage: limits.maxWebSocketMessage, pingInterval: timeouts.webSocketPing });
   server.on('upgrade', webSockets.handle);
   // An inactive connection: node's keep-alive timeout, or this server's write timeout. With a
   // listener here node leaves the decision to us: idle connections and writes stuck on a client
-  // that reads nothing are cut; an app still working on its response is left alone.
-  server.timeout = writeTimeout;
+  // that reads nothing are cut; an app still working on its response is left alone. The write
+  // timeout is armed by the cycle only when a write is held up (server.timeout stays 0): set on
+  // the server, node would re-arm a timer on every request and refresh it on every read and
+  // write, a few per cent of the CPU a small request costs (bench/http profile).
   server.on('timeout', (socket: Socket & { _httpMessage?: unknown }) => {
     if (socket._httpMessage == null || socket.writableLength > 0) socket.destroy();
   });
@@ -289,7 +315,7 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
       await stopped;
       await settled(SHUTDOWN_STRAGGLERS);
       if (running.size > 0) {
-        const lines = [...running].map(requestLine).join(', ');
+        const lines = running.list().map((cycle) => requestLine(cycle.req)).join(', ');
         logger.warn(`lifespan shutdown with ${running.size} app call(s) still running: ${lines}`);
       }
       await lifespan.shutdown();

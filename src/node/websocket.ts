@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import type {
   Header,
+  HTTPScope,
   WebSocketDisconnectEvent,
   WebSocketReceiveEvent,
   WebSocketReceiveMessage,
@@ -20,6 +21,7 @@ import type { ASGIApp, Receive, Send } from '../protocol.js';
 import { WebSocketDisconnect } from '../websocket/disconnect.js';
 import { callApp } from '../server/call-app.js';
 import type { Logger } from '../server/logger.js';
+import { refuseOnSocket } from './refuse.js';
 import { httpScope, type ScopeContext } from './scope.js';
 
 export type WebSocketLogger = Pick<Logger, 'error'>;
@@ -27,6 +29,16 @@ export type WebSocketLogger = Pick<Logger, 'error'>;
 export interface WebSocketUpgradeOptions {
   /** The scope context serve uses for HTTP; `http`/`https` become `ws`/`wss`. */
   context: ScopeContext;
+  /**
+   * The HTTP scope of a request, as serve builds it for HTTP (proxy headers applied); the
+   * WebSocket scope is made from it. Default: `httpScope(req, context)`.
+   */
+  scope?: (req: IncomingMessage) => HTTPScope;
+  /**
+   * The status an upgrade is refused with before its app runs (serve's limits, shared with its
+   * HTTP requests), or 0 to let it through. It is written on the raw socket, which is then closed.
+   */
+  refusal?: (req: IncomingMessage) => number;
   logger: WebSocketLogger;
   /** Largest incoming message in bytes; past it the connection closes with 1009. Default 16 MiB. */
   maxMessage?: number;
@@ -130,7 +142,11 @@ function requestLine(req: IncomingMessage): string {
 }
 
 export function webSocketScope(req: IncomingMessage, context: ScopeContext, subprotocols: string[]): WebSocketScope {
-  const http = httpScope(req, context);
+  return webSocketScopeOf(httpScope(req, context), subprotocols);
+}
+
+/** The WebSocket scope of an upgrade request whose HTTP scope is `http`. */
+export function webSocketScopeOf(http: HTTPScope, subprotocols: string[]): WebSocketScope {
   const scope: WebSocketScope = {
     type: 'websocket',
     asgi: ASGI,
@@ -555,6 +571,12 @@ export class WebSocketUpgrades {
       (server as Server).emit('request', req, res);
       return;
     }
+    const refused = this.options.refusal?.(req) ?? 0;
+    if (refused !== 0) {
+      // node:http has handed the socket over: the answer goes out as raw bytes.
+      refuseOnSocket(socket as Socket, refused);
+      return;
+    }
     const subprotocols = isWebSocketHandshake(req) ? offeredSubprotocols(req.headers['sec-websocket-protocol']) : null;
     if (subprotocols === null) {
       // Not a handshake ws would complete: let it answer with the right 4xx; the app never runs.
@@ -565,7 +587,8 @@ export class WebSocketUpgrades {
     this.live.add(connection);
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    const scope = webSocketScope(req, this.options.context, subprotocols);
+    const http = this.options.scope !== undefined ? this.options.scope(req) : httpScope(req, this.options.context);
+    const scope = webSocketScopeOf(http, subprotocols);
     // callApp: a sync throw (validation off, the user's own function) must fail this connection, not the process.
     const run = callApp(this.app, scope, connection.receive, connection.send).then(
       () => connection.finish(undefined, this.options.logger),
