@@ -6,7 +6,6 @@
  * hands each request to a RequestResponseCycle.
  */
 import cluster from 'node:cluster';
-import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { HTTPScope } from '../../generated/index.js';
@@ -22,12 +21,11 @@ import { RunningCalls } from './running.js';
 import { Lifespan, type LifespanMode } from '../server/lifespan.js';
 import { httpScope } from './scope.js';
 import { WebSocketUpgrades } from './websocket.js';
+import { consoleLogger, type Logger } from '../server/logger.js';
+import { removeStaleSocket } from './stale-socket.js';
+import { serverUrl } from './url.js';
 
-export interface Logger {
-  error(message: string, error?: unknown): void;
-  warn(message: string, error?: unknown): void;
-  info(message: string): void;
-}
+export type { Logger } from '../server/logger.js';
 
 export interface ServeOptions {
   /** Default `127.0.0.1`. */
@@ -108,11 +106,6 @@ export interface ServerHandle {
   server?: Server;
 }
 
-const consoleLogger: Logger = {
-  error: (message, error) => console.error(`tsgi: ${message}`, ...(error === undefined ? [] : [error])),
-  warn: (message, error) => console.warn(`tsgi: ${message}`, ...(error === undefined ? [] : [error])),
-  info: (message) => console.info(`tsgi: ${message}`),
-};
 
 // The extensions this server implements, offered in every scope.
 const EXTENSIONS: NonNullable<HTTPScope['extensions']> = Object.freeze({
@@ -233,8 +226,13 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
     connectionsCheckingInterval: Math.max(10, Math.min(headersTimeout || requestTimeout || 30_000, 30_000) / 4),
   }, handle);
   server.maxHeadersCount = maxHeaders + 1;
+  // Open HTTP connections, for shutdown: node's closeIdleConnections() also cuts one whose
+  // response has ended but not yet reached a slow client, and this server must not.
+  const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     watchConnection(socket);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     // A connection that never sends a request is cut like a stuck one (node would arm this
     // itself with server.timeout set, see below).
     if (writeTimeout > 0) socket.setTimeout(writeTimeout);
@@ -244,6 +242,8 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
   server.on('checkContinue', handle);
   const webSockets = new WebSocketUpgrades(wrapped, { context, scope: requestScope, refusal, logger, maxMessage: limits.maxWebSocketMessage, pingInterval: timeouts.webSocketPing });
   server.on('upgrade', webSockets.handle);
+  // An upgraded socket is the WebSocket side's to close (with 1012), not an idle HTTP connection.
+  server.on('upgrade', (_req: IncomingMessage, socket: Socket) => sockets.delete(socket));
   // An inactive connection: node's keep-alive timeout, or this server's write timeout. With a
   // listener here node leaves the decision to us: idle connections and writes stuck on a client
   // that reads nothing are cut; an app still working on its response is left alone. The write
@@ -289,6 +289,29 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
     );
   };
 
+  /** Closes every connection with no response in flight and nothing left to write. */
+  function closeQuietConnections(): void {
+    for (const socket of sockets) {
+      // node sets _httpMessage while a response is outstanding and clears it once the last byte
+      // has been handed to the kernel.
+      if (socket.writableLength === 0 && (socket as Socket & { _httpMessage?: unknown })._httpMessage == null) socket.destroy();
+    }
+  }
+
+  /**
+   * Resolves once every connection has closed (`stopped`), or after `ms`. An app that returned
+   * may have left its response on its way out through a slow client: such a connection is closed
+   * only once it is quiet, which node reports to no one, so it is looked at again every few ms.
+   */
+  async function drained(stopped: Promise<void>, ms: number): Promise<void> {
+    if (ms <= 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const poll = setInterval(closeQuietConnections, 25);
+    await Promise.race([stopped, new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); })]);
+    clearInterval(poll);
+    clearTimeout(timer);
+  }
+
   /** Resolves once no app call is running, or after `ms`. */
   async function settled(ms: number): Promise<void> {
     if (running.size === 0) return;
@@ -304,10 +327,12 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
   function close(): Promise<void> {
     return (closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      closeQuietConnections();
       const webSocketsClosed = webSockets.shutdown(gracePeriod); // 1012 to each, then its app's return
+      const graceEnds = Date.now() + gracePeriod;
       await settled(gracePeriod);
       if (running.size > 0) logger.warn(`${running.size} request(s) still running after the ${gracePeriod} ms grace period; closing their connections`);
+      else await drained(stopped, graceEnds - Date.now());
       // Apps cannot be cancelled: one still running is now told the client is gone (receive()
       // answers http.disconnect, send() raises) and gets a short while to return.
       server.closeAllConnections();
@@ -334,20 +359,8 @@ export async function serve(app: ASGIApp, options: ServeOptions = {}): Promise<S
     reportListening(port);
     onCloseRequest(close);
   }
-  const url = options.path !== undefined
-    ? `http+unix://${encodeURIComponent(options.path)}`
-    : `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  return { url, port, close, server };
+  return { url: serverUrl(host, port, options.path), port, close, server };
 }
 
 /** How long lifespan shutdown waits, past the grace period, for apps told their clients left. */
 const SHUTDOWN_STRAGGLERS = 2_000;
-
-/** A socket file left by a process that is gone would make listen fail, as asyncio's unix server also assumes. */
-function removeStaleSocket(path: string): void {
-  try {
-    if (lstatSync(path).isSocket()) unlinkSync(path);
-  } catch {
-    // Nothing there: nothing to remove.
-  }
-}
