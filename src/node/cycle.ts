@@ -5,8 +5,7 @@
  * checked before anything is written (src/node/framing.ts), a declared `content-length` is held
  * to in bytes, and a connection that cannot honestly carry another response is closed.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { ASGISendEvent, Header, HTTPReceiveEvent } from '../../generated/index.js';
@@ -108,7 +107,8 @@ export class RequestResponseCycle implements RunningEntry {
     const length = head.contentLength;
     this.declaredLength = length === undefined ? NaN : Number(length);
     this.noBody = !head.transferEncoding && (length === undefined || length === '0');
-    this.expectContinue = !this.noBody && head.expect !== undefined && head.expect.toLowerCase() === '100-continue';
+    // A 1.0 client knows no 100 (RFC 9110 §15.2): it would take it for the final response.
+    this.expectContinue = !this.noBody && req.httpVersionMinor !== 0 && head.expect !== undefined && head.expect.toLowerCase() === '100-continue';
     this.maxBodySize = options?.maxBodySize;
     this.writeTimeout = options?.writeTimeout ?? 0;
     this.logger = options?.logger;
@@ -265,7 +265,9 @@ export class RequestResponseCycle implements RunningEntry {
         return resolved;
       }
       case 'http.response.early_hint':
-        if (this.bodyComplete || this.headersWritten) return resolved; // too late for a 103; the extension lets servers drop it
+        // Too late for a 103, or a 1.0 client, which would take it for the final response (RFC 9110
+        // §15.2): the extension lets servers drop hints.
+        if (this.bodyComplete || this.headersWritten || this.req.httpVersionMinor === 0) return resolved;
         this.res.writeEarlyHints({ link: message.links.map(decodeLatin1) });
         return resolved;
       case 'http.response.pathsend':
@@ -374,6 +376,16 @@ export class RequestResponseCycle implements RunningEntry {
   }
 
   private async sendFile(path: string): Promise<void> {
+    // Opened before the head goes out: a file that is not there (or cannot be read) is the app's
+    // error, answered with a 500, rather than a 200 head followed by a reset.
+    const file = await open(path, 'r');
+    let size: number;
+    try {
+      size = (await file.stat()).size;
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
     this.writeHead(-1);
     this.armWriteTimeout(); // the pipeline waits on the client as send() does
     this.bodyComplete = true;
@@ -383,11 +395,14 @@ export class RequestResponseCycle implements RunningEntry {
       if (limit >= 0) {
         // The declared length bounds the read, so a longer file cannot overrun the response; a
         // shorter one leaves the response short, and the connection is closed after it.
-        if ((await stat(path)).size < limit) this.closeAfterResponse();
-        if (limit > 0) await pipeline(createReadStream(path, { end: limit - 1 }), this.res);
-        else this.res.end();
+        if (size < limit) this.closeAfterResponse();
+        if (limit > 0) await pipeline(file.createReadStream({ end: limit - 1 }), this.res);
+        else {
+          await file.close();
+          this.res.end();
+        }
       } else {
-        await pipeline(createReadStream(path), this.res);
+        await pipeline(file.createReadStream(), this.res);
       }
     } catch (error) {
       if (this.disconnected) return;
