@@ -43,7 +43,12 @@ function isPrimitive(value: unknown): boolean {
   return value === null || ['string', 'number', 'boolean'].includes(typeof value);
 }
 
-/** Module-level helpers the predicates share: regular expressions, loops, nested objects. */
+/**
+ * Module-level helpers the predicates share: regular expressions, loops, nested objects. Each
+ * schema gets its own, even where two are the same text: one helper shared by several message
+ * types sees objects of several shapes, and its property loads turn polymorphic (tried: sharing
+ * took websocket.send from 1.21x to 1.36x a hand-written guard in bench:guards).
+ */
 class Module {
   readonly helpers: string[] = [];
   private count = 0;
