@@ -3,49 +3,16 @@
  * its output. node runs it with tsx as its loader rather than through the tsx binary, which would
  * put a second process between the test and the server, one a kill would leave running.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { runChild, type Child } from '../support/child.js';
 import { repoRoot } from '../support/run.js';
 
 const main = `${repoRoot}src/cli/main.ts`;
 
-export interface Cli {
-  process: ChildProcess;
-  output: () => string;
-  /** Resolves with the `n`th match (1-based) of `pattern` in what the command printed. */
-  waitFor: (pattern: RegExp, ms?: number, n?: number) => Promise<RegExpMatchArray>;
-  exited: Promise<number | null>;
-}
+export type Cli = Child;
 
 export function startCli(args: string[], env: Record<string, string> = {}): Cli {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, NODE_ENV: 'development', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    process: child,
-    output: () => output,
-    exited,
-    waitFor: (pattern, ms = 30_000, n = 1) => new Promise((resolve, reject) => {
-      const global = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
-      const deadline = setTimeout(() => {
-        clearInterval(poll);
-        reject(new Error(`no output matching ${pattern} (${n}) within ${ms} ms; got:\n${output}`));
-      }, ms);
-      const poll = setInterval(() => {
-        const matches = [...output.matchAll(global)];
-        if (matches.length >= n) {
-          clearInterval(poll);
-          clearTimeout(deadline);
-          resolve(matches[n - 1]!);
-        }
-      }, 20);
-    }),
-  };
+  return runChild('src/cli/main.ts', env, { args, waitMs: 30_000 });
 }
 
 /** Runs the command to completion (for the ones that fail fast). */

@@ -5,16 +5,23 @@ import { repoRoot } from './run.js';
 export interface Child {
   process: ChildProcess;
   output: () => string;
-  /** Resolves with the first printed line matching `pattern`. */
-  waitFor: (pattern: RegExp, ms?: number) => Promise<RegExpMatchArray>;
+  /** Resolves with the `n`th match (1-based, default the first) of `pattern` in what it printed. */
+  waitFor: (pattern: RegExp, ms?: number, n?: number) => Promise<RegExpMatchArray>;
   exited: Promise<number | null>;
 }
 
-export function runChild(script: string, env: Record<string, string> = {}): Child {
+export interface ChildOptions {
+  /** Arguments after the script. */
+  args?: string[];
+  /** How long `waitFor` waits by default, in ms. Default 20 000. */
+  waitMs?: number;
+}
+
+export function runChild(script: string, env: Record<string, string> = {}, options: ChildOptions = {}): Child {
   // node itself with tsx as its loader, not the tsx binary: that one runs the script in a second
   // process, which a kill of the first leaves running (an orphan server, and a test run that
   // never exits because its keep-alive sockets to the orphan stay open).
-  const child = spawn(process.execPath, ['--import', 'tsx', `${repoRoot}${script}`], {
+  const child = spawn(process.execPath, ['--import', 'tsx', `${repoRoot}${script}`, ...(options.args ?? [])], {
     cwd: repoRoot,
     env: { ...process.env, NODE_ENV: 'development', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -27,17 +34,18 @@ export function runChild(script: string, env: Record<string, string> = {}): Chil
     process: child,
     output: () => output,
     exited,
-    waitFor: (pattern, ms = 20_000) => new Promise((resolve, reject) => {
+    waitFor: (pattern, ms = options.waitMs ?? 20_000, n = 1) => new Promise((resolve, reject) => {
+      const global = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
       const deadline = setTimeout(() => {
         clearInterval(poll);
-        reject(new Error(`no output matching ${pattern} within ${ms} ms; got:\n${output}`));
+        reject(new Error(`no output matching ${pattern} (${n}) within ${ms} ms; got:\n${output}`));
       }, ms);
       const poll = setInterval(() => {
-        const match = pattern.exec(output);
-        if (match) {
+        const matches = [...output.matchAll(global)];
+        if (matches.length >= n) {
           clearInterval(poll);
           clearTimeout(deadline);
-          resolve(match);
+          resolve(matches[n - 1]!);
         }
       }, 20);
     }),
