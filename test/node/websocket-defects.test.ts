@@ -3,32 +3,20 @@ import { jest } from '@jest/globals';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { ASGIApp } from '../../src/index.js';
-import { serve, type Logger, type ServerHandle } from '../../src/node/index.js';
+import { closeWebSocketServers, startWebSocketServer, track } from '../support/websocket-server.js';
 import { within } from '../support/asgi.js';
 import { exchange, rawConnect } from '../support/raw.js';
 
 jest.setTimeout(30_000);
 
-let handle: ServerHandle | undefined;
-const clients: WebSocket[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.terminate();
-  await handle?.close();
-  handle = undefined;
-});
-
-async function start(app: ASGIApp, options: Parameters<typeof serve>[1] = {}) {
-  const lines: string[] = [];
-  const logger: Logger = { error: (m, e) => lines.push(`error: ${m}${e instanceof Error ? ` ${e.message}` : ''}`), warn: (m) => lines.push(`warn: ${m}`), info: () => {} };
-  handle = await serve(app, { port: 0, signals: false, logger, ...options });
-  return { url: handle.url.replace('http:', 'ws:'), port: Number(new URL(handle.url).port), lines };
-}
+afterEach(closeWebSocketServers);
+const start = startWebSocketServer;
 
 /** Resolves with the refusing HTTP status, or 101 once open. */
 function handshake(url: string, protocols: string[] = []): Promise<number> {
   return new Promise((resolve, reject) => {
     const client = new WebSocket(url, protocols);
-    clients.push(client);
+    track(client);
     client.once('open', () => resolve(101));
     client.once('unexpected-response', (_req, res: IncomingMessage) => {
       res.resume();
@@ -137,7 +125,7 @@ describe('concurrent receive()', () => {
   function openClient(url: string): Promise<WebSocket> {
     return new Promise((resolve, reject) => {
       const client = new WebSocket(url);
-      clients.push(client);
+      track(client);
       client.once('open', () => resolve(client));
       client.once('error', reject);
     });

@@ -9,31 +9,19 @@ import {
   type ASGIApp,
   type WebSocketScope,
 } from '../../src/index.js';
-import { serve, type Logger, type ServerHandle } from '../../src/node/index.js';
+import { closeWebSocketServers, startWebSocketServer, track } from '../support/websocket-server.js';
 import { sleep, within } from '../support/asgi.js';
 
 jest.setTimeout(30_000);
 
-let handle: ServerHandle | undefined;
-const clients: WebSocket[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.terminate();
-  await handle?.close();
-  handle = undefined;
-});
-
-async function start(app: ASGIApp, options: Parameters<typeof serve>[1] = {}) {
-  const lines: string[] = [];
-  const logger: Logger = { error: (m, e) => lines.push(`error: ${m}${e instanceof Error ? ` ${e.message}` : ''}`), warn: (m) => lines.push(`warn: ${m}`), info: () => {} };
-  handle = await serve(app, { port: 0, signals: false, logger, ...options });
-  return { url: handle.url.replace('http:', 'ws:'), lines, handle };
-}
+afterEach(closeWebSocketServers);
+const start = startWebSocketServer;
 
 /** Opens a client; resolves once open, or rejects with the HTTP response that refused it. */
 function open(url: string, protocols: string[] = [], options: WebSocket.ClientOptions = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const client = new WebSocket(url, protocols, options);
-    clients.push(client);
+    track(client);
     client.once('open', () => resolve(client));
     client.once('unexpected-response', (_req, res: IncomingMessage) => {
       const chunks: Buffer[] = [];
@@ -83,7 +71,7 @@ describe('handshake', () => {
     });
     const upgrade = seen<IncomingMessage>();
     const client = new WebSocket(`${url}/chat/room%201?x=1`, ['chat.v1', 'chat.v2'], { headers: { 'x-token': 'abc' } });
-    clients.push(client);
+    track(client);
     client.once('upgrade', upgrade.resolve);
     const response = await within(10_000, upgrade.promise);
     expect(response.headers['sec-websocket-protocol']).toBe('chat.v2');
@@ -378,7 +366,6 @@ describe('server', () => {
     const client = await open(url);
     const gone = closed(client);
     await within(15_000, h.close());
-    handle = undefined;
     expect(await gone).toMatchObject({ code: 1012 });
     expect(appDone).toBe(true);
   });
@@ -489,6 +476,5 @@ test('shutdown does not wait on a client that never answers the close', async ()
   await sleep(200);
   const started = Date.now();
   await within(10_000, h.close());
-  handle = undefined;
   expect(Date.now() - started).toBeLessThan(5000); // ws alone would hold the socket 30 s
 });
