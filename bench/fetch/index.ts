@@ -4,13 +4,14 @@
  * - Node: the tsgi app on `serve`, and through toFetchHandler on @hono/node-server and on srvx
  *   (responses built as srvx's FastResponse, its documented fast path, and as the global Response);
  * - Bun: a bare fetch handler on Bun.serve, and the tsgi app through toFetchHandler on Bun.serve;
- * - Hono: on @hono/node-server, and through fromFetchHandler on `serve`.
+ * - Hono: on @hono/node-server, and through fromFetchHandler on `serve` (with `overrideGlobalResponse`,
+ *   the footing @hono/node-server gives Hono by default, and without).
  *
  * Each group has its baseline (ratios are to it, within the same round, with the spread across
  * rounds). CPU per request is the server process's own `process.cpuUsage()` over a sample,
  * divided by the requests it served (bench/load.ts asks for it over stdin).
  *
- *   npm run -s build:bench && node dist/bench/fetch/index.js   (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS)
+ *   npm run -s build:bench && node dist/bench/fetch/index.js   (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_GROUP)
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +44,12 @@ const groups: Group[] = [
   },
   {
     title: 'Hono: on its Node adapter and through fromFetchHandler on serve',
-    targets: [node('Hono on @hono/node-server', 'hono-native'), node('Hono through fromFetchHandler on serve', 'hono-on-serve'), node('a bare fetch handler through fromFetchHandler on serve', 'fetch-on-serve')],
+    targets: [
+      node('Hono on @hono/node-server', 'hono-native'),
+      node('Hono through fromFetchHandler on serve', 'hono-on-serve'),
+      node('the same, global Response left native', 'hono-on-serve-native-response'),
+      node('a bare fetch handler through fromFetchHandler on serve', 'fetch-on-serve'),
+    ],
     goal: { target: 'Hono through fromFetchHandler on serve', ratio: 0.9, label: 'Hono through fromFetchHandler on serve' },
   },
 ];
@@ -80,4 +86,6 @@ async function runGroup(group: Group): Promise<void> {
 pinSelf();
 console.log(`bench/fetch: ${machineLine()}; ${pinning()}`);
 console.log(`${rounds} interleaved rounds of ${seconds} s per server, ${connections} connections, 13-byte text response`);
-for (const group of groups) await runGroup(group);
+// BENCH_GROUP=hono runs only the groups whose title holds that word.
+const only = process.env.BENCH_GROUP?.toLowerCase();
+for (const group of groups) if (only === undefined || group.title.toLowerCase().includes(only)) await runGroup(group);

@@ -7,7 +7,9 @@
  * - `srvx`: the tsgi app through toFetchHandler on srvx, responses built as srvx's `FastResponse`
  * - `srvx-global-response`: the same, responses built as the global (undici) `Response`
  * - `hono-native`: the Hono app on @hono/node-server
- * - `hono-on-serve`: the Hono app through fromFetchHandler on tsgi's `serve`
+ * - `hono-on-serve`: the Hono app through fromFetchHandler on tsgi's `serve`, with
+ *   `overrideGlobalResponse` (the footing @hono/node-server gives Hono by default)
+ * - `hono-on-serve-native-response`: the same with the global (undici) `Response` left alone
  * - `fetch-on-serve`: a bare fetch handler through fromFetchHandler on `serve` (its cost without Hono's)
  */
 import { serve as honoServe } from '@hono/node-server';
@@ -21,8 +23,10 @@ import { app, bareFetch, hono } from './app.js';
 const variant = process.env.VARIANT ?? 'serve';
 const quiet = { error: console.error, warn: () => {}, info: () => {} };
 
-if (variant === 'serve' || variant === 'hono-on-serve' || variant === 'fetch-on-serve') {
-  const chosen = variant === 'serve' ? app : fromFetchHandler(variant === 'hono-on-serve' ? hono.fetch : bareFetch);
+if (variant === 'serve' || variant === 'hono-on-serve' || variant === 'hono-on-serve-native-response' || variant === 'fetch-on-serve') {
+  const chosen = variant === 'serve' ? app
+    : variant === 'fetch-on-serve' ? fromFetchHandler(bareFetch)
+      : fromFetchHandler(hono.fetch, { overrideGlobalResponse: variant === 'hono-on-serve' });
   const server = await serve(chosen, { port: 0, validate: false, lifespan: 'off', logger: quiet });
   console.log(`listening ${server.url}`);
 } else if (variant === 'hono-node-server' || variant === 'hono-native') {

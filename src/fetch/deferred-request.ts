@@ -10,17 +10,22 @@
  * Built later, it must not fail then: what the `Request` constructor refuses (the method, the URL,
  * a header) is checked up front, with the constructor's own rules.
  */
+import type { Header } from '../../generated/index.js';
 import { abortServed, CONTROLLER, LAZY, LazySignalRequest, lazyController, SLOT, type Tracked } from './lazy-signal.js';
+import { headerPairs } from './request-headers.js';
 
 const URL_KEY = Symbol('tsgi.url');
 const METHOD_KEY = Symbol('tsgi.method');
 const INIT_KEY = Symbol('tsgi.init');
+const HEADERS_KEY = Symbol('tsgi.headers');
 const BUILT_KEY = Symbol('tsgi.built');
 
 interface Deferred extends Tracked {
   [URL_KEY]: string;
   [METHOD_KEY]: string;
   [INIT_KEY]: RequestInit | undefined;
+  /** The scope's headers, made string pairs only when the request is built. */
+  [HEADERS_KEY]: readonly Header[] | undefined;
   [BUILT_KEY]?: Request;
 }
 
@@ -28,10 +33,14 @@ interface Deferred extends Tracked {
 function built(deferred: Deferred): Request {
   let request = deferred[BUILT_KEY];
   if (request === undefined) {
-    request = new LazySignalRequest(deferred[URL_KEY], deferred[INIT_KEY]!);
+    const init = deferred[INIT_KEY]!;
+    init.method = deferred[METHOD_KEY];
+    init.headers = headerPairs(deferred[HEADERS_KEY]!);
+    request = new LazySignalRequest(deferred[URL_KEY], init);
     (request as Tracked)[CONTROLLER] = lazyController(deferred);
     deferred[BUILT_KEY] = request;
     deferred[INIT_KEY] = undefined;
+    deferred[HEADERS_KEY] = undefined;
   }
   return request;
 }
@@ -56,11 +65,12 @@ function deferredPrototype(): object | undefined {
 
 const DEFERRED_PROTOTYPE = deferredPrototype();
 
-function deferred(url: string, method: string, init: RequestInit): Request {
+function deferred(url: string, method: string, headers: readonly Header[], init: RequestInit): Request {
   const request = Object.create(DEFERRED_PROTOTYPE!) as Deferred;
   request[URL_KEY] = url;
   request[METHOD_KEY] = method;
   request[INIT_KEY] = init;
+  request[HEADERS_KEY] = headers;
   return request as unknown as Request;
 }
 
@@ -68,7 +78,8 @@ function deferred(url: string, method: string, init: RequestInit): Request {
 function deferredWorks(): boolean {
   if (DEFERRED_PROTOTYPE === undefined) return false;
   try {
-    const probe = deferred('http://probe.invalid/p', 'POST', { method: 'POST', headers: [['x-a', '1']], body: new Uint8Array([1]) });
+    const enc = new TextEncoder();
+    const probe = deferred('http://probe.invalid/p', 'POST', [[enc.encode('x-a'), enc.encode('1')]], { body: new Uint8Array([1]) });
     if (!(probe instanceof Request) || (probe as unknown as Deferred)[BUILT_KEY] !== undefined) return false;
     if (probe.headers.get('x-a') !== '1' || probe.bodyUsed || probe.url !== 'http://probe.invalid/p') return false;
     const copy = new Request(probe);
@@ -81,35 +92,64 @@ function deferredWorks(): boolean {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[\0\r\n]/;
-const EDGE_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
 const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
 const NORMALIZED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
 
 /**
- * What the `Request` constructor would refuse or change, checked up front for a deferred request
- * (built later, it must not fail then): the method, the URL, each header.
+ * A URL the URL parser gives back unchanged: an origin with a lowercase host that is no IPv4
+ * address in another spelling and no punycode, and no default or zero-padded port; then a path
+ * and query of characters it does not escape, without dot segments. Anything else goes through
+ * `new URL`. The origin is the same from one request to the next, so the last plain one is kept.
  */
-function checked(url: string, method: string, headers: readonly (readonly [string, string])[]): { url: string; method: string } {
+const PLAIN_ORIGIN = /^(http|https):\/\/(?:(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*|(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))(?::([1-9][0-9]{0,4}))?$/;
+const PLAIN_TARGET = /(?:\/[A-Za-z0-9\-._~!$&()*+,;=:@%]*)+(?:\?[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*)?$/y;
+const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:[/?]|$)/i;
+let plainOrigin = '';
+
+function isPlainOrigin(origin: string): boolean {
+  if (origin === plainOrigin) return true;
+  const match = PLAIN_ORIGIN.exec(origin);
+  if (match === null || origin.includes('xn--')) return false;
+  const port = match[2];
+  if (port !== undefined) {
+    const number = Number(port);
+    if (number > 65535 || number === (match[1] === 'http' ? 80 : 443)) return false;
+  }
+  plainOrigin = origin;
+  return true;
+}
+
+/** The URL as the `Request` constructor would hold it; throws where it would. */
+function normalizedUrl(url: string): string {
+  const slash = url.indexOf('/', url.indexOf('//') + 2);
+  if (slash > 0 && isPlainOrigin(url.slice(0, slash))) {
+    PLAIN_TARGET.lastIndex = slash;
+    if (PLAIN_TARGET.test(url) && ((!url.includes('/.') && !url.includes('%2')) || !DOT_SEGMENT.test(url))) return url;
+  }
+  const parsed = new URL(url);
+  if (parsed.username !== '' || parsed.password !== '') throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${url}`);
+  return parsed.href;
+}
+
+/**
+ * What the `Request` constructor would refuse or change in the method and URL, checked up front
+ * for a deferred request (built later, it must not fail then). The headers are checked by
+ * `scanRequestHeaders`.
+ */
+function checkedMethod(method: string): string {
   if (!TOKEN.test(method)) throw new TypeError(`'${method}' is not a valid HTTP method.`);
   const upper = method.toUpperCase();
   if (FORBIDDEN_METHODS.has(upper)) throw new TypeError(`'${method}' HTTP method is unsupported.`);
-  const parsed = new URL(url);
-  if (parsed.username !== '' || parsed.password !== '') throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${url}`);
-  for (let i = 0; i < headers.length; i++) {
-    const [name, value] = headers[i]!;
-    if (!TOKEN.test(name)) throw new TypeError(`Headers.append: "${name}" is an invalid header name.`);
-    // The constructor trims leading and trailing whitespace (CR and LF among it) before it checks.
-    if (BAD_VALUE.test(value) && BAD_VALUE.test(value.replace(EDGE_WHITESPACE, ''))) throw new TypeError(`Headers.append: "${value}" is an invalid header value.`);
-  }
-  return { url: parsed.href, method: NORMALIZED_METHODS.has(upper) ? upper : method };
+  return NORMALIZED_METHODS.has(upper) ? upper : method;
 }
 
 /** Whether deferred requests work here (checked once, at load). */
 export const DEFER = deferredWorks();
 
-/** A deferred request; throws a TypeError where the `Request` constructor would. */
-export function deferredRequest(url: string, init: RequestInit & { method: string; headers: [string, string][] }): Request {
-  const { url: href, method } = checked(url, init.method, init.headers);
-  return deferred(href, method, init);
+/**
+ * A deferred request; throws a TypeError where the `Request` constructor would. Its headers must
+ * have passed `scanRequestHeaders`.
+ */
+export function deferredRequest(url: string, method: string, headers: readonly Header[], init: RequestInit): Request {
+  return deferred(normalizedUrl(url), checkedMethod(method), headers, init);
 }

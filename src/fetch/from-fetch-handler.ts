@@ -6,7 +6,10 @@
 import type { ASGIReceiveEvent, Header, HTTPScope } from '../../generated/index.js';
 import { ClientDisconnect } from '../http/request.js';
 import { decodeLatin1, encodeLatin1 } from '../http/target.js';
+import { encodeLatin1Short, encodeUtf8 } from '../http/text-bytes.js';
 import type { ASGIApp, Receive, Send } from '../protocol.js';
+import { installFastResponse, lightParts, type LightParts } from './fast-response.js';
+import { scanned, scanRequestHeaders } from './request-headers.js';
 import { wholeBody } from './response-body.js';
 import { abortServed, servedRequest } from './served-request.js';
 
@@ -16,9 +19,11 @@ export type FetchHandlerFunction = (request: Request) => Response | Promise<Resp
 const EMPTY = new Uint8Array(0);
 
 /** The request URL: scheme, the `host` header (else the server address), root path, raw path, query. */
-function requestUrl(scope: HTTPScope, host: string | undefined): string {
-  let authority = host;
-  if (authority === undefined) {
+function requestUrl(scope: HTTPScope, host: Uint8Array | undefined): string {
+  let authority: string;
+  if (host !== undefined) {
+    authority = decodeLatin1(host);
+  } else {
     const server = scope.server;
     authority = server == null ? 'localhost' : server[1] == null ? server[0] : `${server[0].includes(':') ? `[${server[0]}]` : server[0]}:${server[1]}`;
   }
@@ -27,27 +32,30 @@ function requestUrl(scope: HTTPScope, host: string | undefined): string {
   return `${scope.scheme ?? 'http'}://${authority}${scope.root_path ?? ''}${rawPath}${query}`;
 }
 
-/** The headers as string pairs; the `host`; whether `content-length` or `transfer-encoding` announce a body. */
-function requestHeaders(list: readonly Header[]): { headers: [string, string][]; host: string | undefined; announcesBody: boolean } {
-  const headers = new Array<[string, string]>(list.length);
-  let host: string | undefined;
-  let announcesBody = false;
-  for (let i = 0; i < list.length; i++) {
-    const [name, value] = list[i]!;
-    const pair: [string, string] = [decodeLatin1(name), decodeLatin1(value)];
-    const length = name.length;
-    if (length === 4 && host === undefined && pair[0].toLowerCase() === 'host') host = pair[1];
-    else if (length === 14 && pair[1] !== '0' && pair[0].toLowerCase() === 'content-length') announcesBody = true;
-    else if (length === 17 && pair[0].toLowerCase() === 'transfer-encoding') announcesBody = true;
-    headers[i] = pair;
+const CONTENT_TYPE = encodeLatin1('content-type');
+const TEXT_PLAIN = encodeLatin1('text/plain;charset=UTF-8');
+
+/** A kept response's headers, as the native one would have them: names lowercased, a string body typed. */
+function lightHeaders(parts: LightParts): Header[] {
+  const headers = parts.headers;
+  if (headers instanceof Headers) return responseHeaders(headers);
+  const list: Header[] = [];
+  let typed = false;
+  if (headers !== undefined) {
+    for (const name in headers) {
+      const lower = name.toLowerCase();
+      if (lower === 'content-type') typed = true;
+      list.push([encodeLatin1Short(lower), encodeLatin1Short(headers[name]!)]);
+    }
   }
-  return { headers, host, announcesBody };
+  if (!typed && typeof parts.body === 'string') list.push([CONTENT_TYPE, TEXT_PLAIN]);
+  return list;
 }
 
 function responseHeaders(headers: Headers): Header[] {
   const list: Header[] = [];
   // Iteration yields set-cookie once per cookie and every other name once, values joined.
-  for (const [name, value] of headers) list.push([encodeLatin1(name), encodeLatin1(value)]);
+  for (const [name, value] of headers) list.push([encodeLatin1Short(name), encodeLatin1Short(value)]);
   return list;
 }
 
@@ -111,12 +119,32 @@ class Call {
   }
 }
 
-export function fromFetchHandler(handler: FetchHandlerFunction): ASGIApp {
+export interface FromFetchHandlerOptions {
+  /**
+   * Make `FastResponse` the global `Response`, so that the handler's responses (Hono's
+   * `c.text()`, `c.json()`, a bare `new Response('…')`) are built without undici's body stream
+   * and sent from what they were given. Default `false`: it changes a global for the whole
+   * process, which a library should not do unasked. @hono/node-server does it by default
+   * (`overrideGlobalObjects`); turning it on here gives Hono the same footing under `serve`.
+   */
+  overrideGlobalResponse?: boolean;
+}
+
+export function fromFetchHandler(handler: FetchHandlerFunction, options: FromFetchHandlerOptions = {}): ASGIApp {
+  if (options.overrideGlobalResponse === true) installFastResponse();
   return async (scope, receive, send) => {
     if (scope.type !== 'http') return; // lifespan: not spoken, so serve's 'auto' mode moves on
-    const { headers, host, announcesBody } = requestHeaders(scope.headers);
-    const init: RequestInit & { method: string; headers: [string, string][]; duplex?: 'half' } = { method: scope.method, headers };
+    const init: RequestInit & { duplex?: 'half' } = {};
     const call = new Call(receive);
+    let url: string;
+    let announcesBody: boolean;
+    try {
+      scanRequestHeaders(scope.headers);
+      url = requestUrl(scope, scanned.host);
+      announcesBody = scanned.announcesBody;
+    } catch (error) {
+      return refuse(send, scope.method, error);
+    }
 
     let bodyDone = true;
     // A request whose headers announce no body is not read: some servers (tsgi's serve among
@@ -136,7 +164,7 @@ export function fromFetchHandler(handler: FetchHandlerFunction): ASGIApp {
       }
     }
     try {
-      call.request = servedRequest(requestUrl(scope, host), init);
+      call.request = servedRequest(url, scope.method, scope.headers, init);
     } catch (error) {
       // The fetch API refuses some requests HTTP allows: TRACE, TRACK and CONNECT, a header it
       // will not hold. The client asked for what this app cannot take: a 4xx, not a 500.
@@ -161,6 +189,15 @@ async function refuse(send: Send, method: string, error: unknown): Promise<void>
 }
 
 async function sendResponse(response: Response, send: Send, call: Call): Promise<void> {
+  const light = lightParts(response);
+  if (light !== undefined) {
+    // A FastResponse nobody has read the body of: its parts go as they were given.
+    const body = light.body;
+    await send({ type: 'http.response.start', status: light.status, headers: lightHeaders(light) });
+    call.responded = true;
+    await send({ type: 'http.response.body', body: body === null ? EMPTY : typeof body === 'string' ? encodeUtf8(body) : body, more_body: false });
+    return;
+  }
   const start = { type: 'http.response.start' as const, status: response.status, headers: responseHeaders(response.headers) };
   const body = response.body;
   // A body given whole (bytes, a string) goes as one last message, unread through its stream.

@@ -8,12 +8,12 @@
  * those bytes. The slot (a symbol described `state`) is found and checked once at load; where the
  * check fails, every body is read through its stream, as any other.
  */
+import { encodeUtf8 } from '../http/text-bytes.js';
 
 interface BodyState {
   body?: { stream?: unknown; source?: unknown } | null;
 }
 
-const encoder = new TextEncoder();
 
 function stateSlot(): symbol | undefined {
   try {
@@ -43,5 +43,5 @@ export function wholeBody(response: Response): Uint8Array | undefined {
   // A stream a reader holds or has read from no longer has all of the source to give.
   const stream = body.stream as ReadableStream | undefined;
   if (stream === undefined || stream !== response.body || stream.locked || response.bodyUsed) return undefined;
-  return typeof source === 'string' ? encoder.encode(source) : source;
+  return typeof source === 'string' ? encodeUtf8(source) : source;
 }

@@ -3,17 +3,22 @@
  * than `url` and `method` (deferred-request.ts), its `signal` made only when read
  * (lazy-signal.ts), or, where undici is not what these expect, a plain `Request` with a signal.
  */
+import type { Header } from '../../generated/index.js';
 import { DEFER, deferredRequest } from './deferred-request.js';
 import { CONTROLLER, LAZY, LazySignalRequest, type Tracked } from './lazy-signal.js';
+import { headerPairs } from './request-headers.js';
 
 export { abortServed } from './lazy-signal.js';
 
 /**
- * A `Request` for a fetch handler, from the URL, method and headers as string pairs, and a body;
- * throws a TypeError where the `Request` constructor would.
+ * A `Request` for a fetch handler, from the URL, method, the scope's headers (checked by
+ * `scanRequestHeaders`) and the rest of the init (a body); throws a TypeError where the `Request`
+ * constructor would.
  */
-export function servedRequest(url: string, init: RequestInit & { method: string; headers: [string, string][] }): Request {
-  if (DEFER) return deferredRequest(url, init);
+export function servedRequest(url: string, method: string, headers: readonly Header[], init: RequestInit): Request {
+  if (DEFER) return deferredRequest(url, method, headers, init);
+  init.method = method;
+  init.headers = headerPairs(headers);
   if (LAZY) return new LazySignalRequest(url, init);
   const controller = new AbortController();
   init.signal = controller.signal;

@@ -1,0 +1,45 @@
+/**
+ * The URL a deferred request answers with is taken as it was built when the URL parser would give
+ * it back unchanged, and parsed otherwise. Whatever the host, port and target, it must be what the
+ * `Request` constructor itself holds, and refused where the constructor refuses it.
+ */
+import fc from 'fast-check';
+import { servedRequest } from '../../src/fetch/served-request.js';
+
+function viaServed(url: string): string {
+  try {
+    return servedRequest(url, 'GET', [], {}).url;
+  } catch {
+    return 'refused';
+  }
+}
+
+function viaConstructor(url: string): string {
+  try {
+    return new Request(url).url;
+  } catch {
+    return 'refused';
+  }
+}
+
+const hosts = ['localhost', 'example.com', 'EXAMPLE.com', 'a-b.example', 'example.com.', 'a..b', '127.0.0.1', '127.1', '0x7f.0.0.1', '1.2.3.4.5',
+  '256.0.0.1', '01.2.3.4', 'foo.123', 'xn--abc', 'xn--bcher-kva.example', '[::1]', 'user:pw@host', 'h_st', 'ex%41mple.com', 'bücher.de', ''];
+const ports = ['', ':80', ':443', ':080', ':8080', ':65535', ':65536', ':0', ':', ':x'];
+const pieces = ['/', '.', '..', '%2e', '%2E', '%', '%41', 'a', 'Z', '?', '#', ' ', '\\', '~', "'", '"', '<', '>', '{', '|', '^', '`', 'é', '@', ':', ';', '=', '&', '+', '*', '(', '[', '\t'];
+
+test('every URL reads as the Request constructor holds it (property)', () => {
+  fc.assert(fc.property(
+    fc.constantFrom('http', 'https'), fc.constantFrom(...hosts), fc.constantFrom(...ports), fc.array(fc.constantFrom(...pieces), { maxLength: 12 }),
+    (scheme, host, port, target) => {
+      const url = `${scheme}://${host}${port}/${target.join('')}`;
+      expect(viaServed(url)).toBe(viaConstructor(url));
+    },
+  ), { numRuns: 3000 });
+});
+
+test('named cases: dot segments, default ports, IPv4 spellings, escapes', () => {
+  for (const url of [
+    'http://example.com/a/../b', 'http://example.com/a/%2e%2E/b', 'http://example.com/a/./b?x=/../', 'http://example.com:80/', 'https://example.com:443/x',
+    'http://127.1/', 'http://example.com/a b', 'http://example.com/?q=\'"', 'http://localhost:8000/plain/path?x=1&y=2', 'http://127.0.0.1:3000/',
+  ]) expect(viaServed(url)).toBe(viaConstructor(url));
+});
