@@ -13,6 +13,7 @@
 import type { Header } from '../../generated/index.js';
 import { abortServed, CONTROLLER, LAZY, LazySignalRequest, lazyController, SLOT, type Tracked } from './lazy-signal.js';
 import { headerPairs } from './request-headers.js';
+import { TOKEN } from '../http/token.js';
 
 const URL_KEY = Symbol('tsgi.url');
 const METHOD_KEY = Symbol('tsgi.method');
@@ -91,7 +92,6 @@ function deferredWorks(): boolean {
   }
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
 const NORMALIZED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
 

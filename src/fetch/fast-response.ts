@@ -23,6 +23,8 @@
  * the global, so that fetch handlers (Hono's `c.text()`, `c.json()`) build it without knowing.
  */
 
+import { TOKEN } from '../http/token.js';
+
 const NativeResponse: typeof Response = globalThis.Response;
 const NativeHeaders: typeof Headers = globalThis.Headers;
 
@@ -47,7 +49,6 @@ interface Light {
 
 /** undici's default for a string body. */
 const TEXT_PLAIN = 'text/plain;charset=UTF-8';
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const UPPER = /[A-Z]/;
 /** A value the `Headers` class would trim (HTTP whitespace at an end) or refuse (NUL, CR, LF, past latin-1). */
 const UNPLAIN_VALUE = /^[\t\n\r ]|[\t\n\r ]$|[\0\r\n]|[^\0-\xff]/;
