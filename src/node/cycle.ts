@@ -68,6 +68,8 @@ export class RequestResponseCycle implements RunningEntry {
   private status = 200;
   private headers: readonly Header[] = [];
   private headersWritten = false;
+  /** The response carries no body (HEAD, 204, 304); set with the head. */
+  private bodyless = false;
   private trailersAnnounced = false;
   private bodyComplete = false;
   private trailers: string[] = [];
@@ -294,6 +296,7 @@ export class RequestResponseCycle implements RunningEntry {
   private writeHead(bodyLength: number): void {
     if (this.headersWritten) return;
     const bodyless = this.req.method === 'HEAD' || !statusHasBody(this.status);
+    this.bodyless = bodyless;
     const flat = responseHead(this.status, this.headers, bodyLength, bodyless, this.req.httpVersion === '1.0', framing);
     this.limit = framing.length;
     if (framing.close) this.res.shouldKeepAlive = false;
@@ -340,7 +343,8 @@ export class RequestResponseCycle implements RunningEntry {
     // A response shorter than it said would swallow the next one: the client must see a close.
     if (this.limit >= 0 && this.written < this.limit) this.closeAfterResponse();
     if (!this.bodyDelivered && !this.noBody) this.settleRequestBody();
-    if (whole && body.length > 0 && body.length <= ONE_WRITE_BODY) this.endWhole(body);
+    // Not for HEAD, 204 or 304: node drops their body.
+    if (whole && !this.bodyless && body.length > 0 && body.length <= ONE_WRITE_BODY) this.endWhole(body);
     else this.res.end(body);
     // The last bytes are still queued: the client is not reading (yet).
     if (this.res.writableLength > 0) this.armWriteTimeout();
@@ -362,8 +366,11 @@ export class RequestResponseCycle implements RunningEntry {
       return;
     }
     socket.cork();
-    this.res.write(latin1Slice.call(body, 0, body.length), 'latin1');
-    socket.uncork();
+    try {
+      this.res.write(latin1Slice.call(body, 0, body.length), 'latin1');
+    } finally {
+      socket.uncork();
+    }
     this.res.end();
   }
 

@@ -109,6 +109,22 @@ describe('a small body sent whole reaches the client byte for byte', () => {
     expect(Array.from(responses(rest)[0]!.body)).toEqual(Array.from(ALL_BYTES));
   });
 
+  test.each([204, 304])('a %i with a body sent whole: none of the body on the wire, the next response intact', async (status) => {
+    const server = await startServer(async (scope, _receive, send) => {
+      const path = (scope as HTTPScope).path;
+      await send({ type: 'http.response.start', status: path === '/first' ? status : 200, headers: [] });
+      await send({ type: 'http.response.body', body: path === '/first' ? bytes('not to be sent') : ALL_BYTES });
+    });
+    const conn = await rawConnect(server.port);
+    conn.write(GET('/first') + GET('/second'));
+    const text = await conn.until(/(HTTP\/1\.1 [^]*){2}\xff$/, 10_000);
+    conn.socket.destroy();
+    expect(text).not.toContain('not to be sent');
+    expect(statuses(text)).toEqual([status, 200]);
+    const second = text.slice(text.indexOf('HTTP/1.1 200 '));
+    expect(Array.from(responses(second)[0]!.body)).toEqual(Array.from(ALL_BYTES));
+  });
+
   test('pipelined requests answered out of order (the second is ready first, before it has the socket): each body once, in request order', async () => {
     const server = await startServer(answers(async (path) => {
       if (path === '/slow') await sleep(200);
