@@ -13,6 +13,7 @@ import { DISCONNECT, statusHasBody } from '../http/protocol-constants.js';
 import { ClientDisconnect } from '../http/request.js';
 import { connectionOf, type Connection } from './connection.js';
 import { decodeLatin1, responseHead, type HeadFraming } from './framing.js';
+import { latin1String } from './latin1.js';
 import { bodyHead, type BodyHead } from './raw-headers.js';
 import { plainResponse } from './refuse.js';
 import type { RunningEntry } from './running.js';
@@ -31,9 +32,6 @@ const framing: HeadFraming = { length: -1, close: false };
  * Past it, copying the body into a string costs more than the writev it saves.
  */
 const ONE_WRITE_BODY = 4096;
-// Native (node's own Buffer#toString('latin1') ends in it) and not in its typings: a Uint8Array's
-// bytes as a latin-1 string, without wrapping it in a Buffer first.
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
 // Scratch for the constructor (sync, so never shared).
 const head: BodyHead = { contentLength: undefined, transferEncoding: false, expect: undefined };
 
@@ -367,7 +365,7 @@ export class RequestResponseCycle implements RunningEntry {
     }
     socket.cork();
     try {
-      this.res.write(latin1Slice.call(body, 0, body.length), 'latin1');
+      this.res.write(latin1String(body), 'latin1');
     } finally {
       socket.uncork();
     }
