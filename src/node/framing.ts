@@ -16,15 +16,12 @@
  * - `connection` is the server's: an app's `close` is honoured, anything else is dropped.
  */
 import type { Header } from '../../generated/index.js';
-import { decodeLatin1 as latin1 } from '../http/target.js';
+import { latin1String } from './latin1.js';
 
 /** Header bytes as node:http wants them: latin-1 strings, decoded natively. */
 export function decodeLatin1(bytes: Uint8Array): string {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`a header name or value must be a Uint8Array, got ${typeof bytes}`);
-  if (bytes instanceof Buffer) return bytes.toString('latin1');
-  // A small plain Uint8Array (TextEncoder output, a scope's header echoed back) without wrapping
-  // it in a Buffer object first.
-  return bytes.length <= 64 ? latin1(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  return latin1String(bytes);
 }
 
 /** What a response head decided; one scratch object, filled by `responseHead` (sync, so never shared). */
