@@ -102,7 +102,7 @@ const NORMALIZED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 
  * `new URL`. The origin is the same from one request to the next, so the last plain one is kept.
  */
 const PLAIN_ORIGIN = /^(http|https):\/\/(?:(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*|(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))(?::([1-9][0-9]{0,4}))?$/;
-const PLAIN_TARGET = /(?:\/[A-Za-z0-9\-._~!$&()*+,;=:@%]*)+(?:\?[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*)?$/y;
+const PLAIN_TARGET = /^(?:\/[A-Za-z0-9\-._~!$&()*+,;=:@%]*)+(?:\?[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*)?$/;
 const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:[/?]|$)/i;
 let plainOrigin = '';
 
@@ -119,13 +119,10 @@ function isPlainOrigin(origin: string): boolean {
   return true;
 }
 
-/** The URL as the `Request` constructor would hold it; throws where it would. */
-function normalizedUrl(url: string): string {
-  const slash = url.indexOf('/', url.indexOf('//') + 2);
-  if (slash > 0 && isPlainOrigin(url.slice(0, slash))) {
-    PLAIN_TARGET.lastIndex = slash;
-    if (PLAIN_TARGET.test(url) && ((!url.includes('/.') && !url.includes('%2')) || !DOT_SEGMENT.test(url))) return url;
-  }
+/** The URL of `origin` (scheme and authority) and `target` as the `Request` constructor would hold it; throws where it would. */
+function normalizedUrl(origin: string, target: string): string {
+  if (isPlainOrigin(origin) && PLAIN_TARGET.test(target) && ((!target.includes('/.') && !target.includes('%2')) || !DOT_SEGMENT.test(target))) return origin + target;
+  const url = origin + target;
   const parsed = new URL(url);
   if (parsed.username !== '' || parsed.password !== '') throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${url}`);
   return parsed.href;
@@ -137,6 +134,10 @@ function normalizedUrl(url: string): string {
  * `scanRequestHeaders`.
  */
 function checkedMethod(method: string): string {
+  switch (method) {
+    case 'GET': case 'POST': case 'PUT': case 'DELETE': case 'HEAD': case 'OPTIONS': case 'PATCH':
+      return method;
+  }
   if (!TOKEN.test(method)) throw new TypeError(`'${method}' is not a valid HTTP method.`);
   const upper = method.toUpperCase();
   if (FORBIDDEN_METHODS.has(upper)) throw new TypeError(`'${method}' HTTP method is unsupported.`);
@@ -150,6 +151,6 @@ export const DEFER = deferredWorks();
  * A deferred request; throws a TypeError where the `Request` constructor would. Its headers must
  * have passed `scanRequestHeaders`.
  */
-export function deferredRequest(url: string, method: string, headers: readonly Header[], init: RequestInit): Request {
-  return deferred(normalizedUrl(url), checkedMethod(method), headers, init);
+export function deferredRequest(origin: string, target: string, method: string, headers: readonly Header[], init: RequestInit): Request {
+  return deferred(normalizedUrl(origin, target), checkedMethod(method), headers, init);
 }

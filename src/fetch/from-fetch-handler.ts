@@ -18,18 +18,45 @@ export type FetchHandlerFunction = (request: Request) => Response | Promise<Resp
 
 const EMPTY = new Uint8Array(0);
 
-/** The request URL: scheme, the `host` header (else the server address), root path, raw path, query. */
-function requestUrl(scope: HTTPScope, host: Uint8Array | undefined): string {
-  let authority: string;
+/**
+ * The last origin made from a `host` header, and the header's bytes (a copy: a server may reuse
+ * the memory of a scope's bytes): a server's requests nearly all name the same host, and this
+ * spares decoding it and checking it as a URL again for each.
+ */
+let lastScheme = '';
+let lastHost: Uint8Array | undefined;
+let lastOrigin = '';
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The request's origin: the scheme, then the `host` header or else the server address. */
+function requestOrigin(scope: HTTPScope, host: Uint8Array | undefined): string {
+  const scheme = scope.scheme ?? 'http';
   if (host !== undefined) {
-    authority = decodeLatin1(host);
-  } else {
-    const server = scope.server;
-    authority = server == null ? 'localhost' : server[1] == null ? server[0] : `${server[0].includes(':') ? `[${server[0]}]` : server[0]}:${server[1]}`;
+    if (scheme === lastScheme && lastHost !== undefined && sameBytes(host, lastHost)) return lastOrigin;
+    lastOrigin = `${scheme}://${decodeLatin1(host)}`;
+    lastScheme = scheme;
+    lastHost = host.slice();
+    return lastOrigin;
   }
-  const rawPath = scope.raw_path != null ? decodeLatin1(scope.raw_path) : encodeURI(scope.path.slice((scope.root_path ?? '').length));
+  const server = scope.server;
+  const authority = server == null ? 'localhost' : server[1] == null ? server[0] : `${server[0].includes(':') ? `[${server[0]}]` : server[0]}:${server[1]}`;
+  return `${scheme}://${authority}`;
+}
+
+/** The request target: root path, raw path, query. */
+function requestTarget(scope: HTTPScope): string {
+  const raw = scope.raw_path;
+  const rawPath = raw == null ? encodeURI(scope.path.slice((scope.root_path ?? '').length))
+    // A one-byte path ('/') is a single-character string V8 keeps: no decoding, no new string.
+    : raw.length === 1 ? String.fromCharCode(raw[0]!) : decodeLatin1(raw);
+  const root = scope.root_path ?? '';
   const query = scope.query_string.length > 0 ? `?${decodeLatin1(scope.query_string)}` : '';
-  return `${scope.scheme ?? 'http'}://${authority}${scope.root_path ?? ''}${rawPath}${query}`;
+  return root.length === 0 && query.length === 0 ? rawPath : `${root}${rawPath}${query}`;
 }
 
 const CONTENT_TYPE = encodeLatin1('content-type');
@@ -136,11 +163,11 @@ export function fromFetchHandler(handler: FetchHandlerFunction, options: FromFet
     if (scope.type !== 'http') return; // lifespan: not spoken, so serve's 'auto' mode moves on
     const init: RequestInit & { duplex?: 'half' } = {};
     const call = new Call(receive);
-    let url: string;
+    let origin: string;
     let announcesBody: boolean;
     try {
       scanRequestHeaders(scope.headers);
-      url = requestUrl(scope, scanned.host);
+      origin = requestOrigin(scope, scanned.host);
       announcesBody = scanned.announcesBody;
     } catch (error) {
       return refuse(send, scope.method, error);
@@ -164,7 +191,7 @@ export function fromFetchHandler(handler: FetchHandlerFunction, options: FromFet
       }
     }
     try {
-      call.request = servedRequest(url, scope.method, scope.headers, init);
+      call.request = servedRequest(origin, requestTarget(scope), scope.method, scope.headers, init);
     } catch (error) {
       // The fetch API refuses some requests HTTP allows: TRACE, TRACK and CONNECT, a header it
       // will not hold. The client asked for what this app cannot take: a 4xx, not a 500.

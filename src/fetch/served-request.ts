@@ -11,12 +11,13 @@ import { headerPairs } from './request-headers.js';
 export { abortServed } from './lazy-signal.js';
 
 /**
- * A `Request` for a fetch handler, from the URL, method, the scope's headers (checked by
+ * A `Request` for a fetch handler, from the URL (its origin, then its path and query), the method, the scope's headers (checked by
  * `scanRequestHeaders`) and the rest of the init (a body); throws a TypeError where the `Request`
  * constructor would.
  */
-export function servedRequest(url: string, method: string, headers: readonly Header[], init: RequestInit): Request {
-  if (DEFER) return deferredRequest(url, method, headers, init);
+export function servedRequest(origin: string, target: string, method: string, headers: readonly Header[], init: RequestInit): Request {
+  if (DEFER) return deferredRequest(origin, target, method, headers, init);
+  const url = origin + target;
   init.method = method;
   init.headers = headerPairs(headers);
   if (LAZY) return new LazySignalRequest(url, init);
