@@ -201,8 +201,10 @@ export function fromFetchHandler(handler: FetchHandlerFunction, options: FromFet
     // mid-body); the handler may leave it unread, as in any server.
     if (bodyDone) call.watch();
 
-    const response = await handler(call.request);
-    await sendResponse(response, send, call);
+    const result = handler(call.request);
+    // Most handlers answer at once (Hono without async middleware does): no turn spent waiting.
+    const response = typeof (result as Partial<PromiseLike<Response>>).then === 'function' ? await result : (result as Response);
+    return sendResponse(response, send, call);
   };
 }
 
