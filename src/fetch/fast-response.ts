@@ -1,6 +1,6 @@
 /**
  * `FastResponse`: a `Response` that keeps a body given whole (a string, bytes, or none) and a
- * plain init as they were, so that `fromFetchHandler` sends them without the native object.
+ * plain init, so that `fromFetchHandler` sends them without the native object.
  *
  * Undici (Node's fetch) wraps every body in a byte `ReadableStream` when the `Response` is
  * built, even a string given whole, and on Node 20 making that stream transferable is most of
@@ -14,9 +14,11 @@
  * (another runtime, a future undici), every `FastResponse` builds its native response at once and
  * behaves as the native class.
  *
- * What the native constructor would refuse (a status out of range, a body on a 204, a bad header
- * or status text) is never held back: anything not plainly valid is handed to it at once, so it
- * throws where it would have.
+ * What it keeps, it keeps as the native constructor would: bytes are copied (a caller may reuse
+ * its buffer), a header record is read once, own keys only, into a list of its own, a `Headers`
+ * init is copied. What is not plainly valid (a status out of range, a body on a 204, a header name
+ * or value `Headers` would refuse or trim, a status text, a shared or resizable buffer) is handed
+ * to the native constructor at once, so it throws where it would have.
  *
  * This is what @hono/node-server does to the global `Response` by default, and srvx offers as its
  * own `FastResponse`. `fromFetchHandler(handler, { overrideGlobalResponse: true })` installs it as
@@ -34,13 +36,16 @@ const INIT_HEADERS = Symbol('tsgi.initHeaders');
 const HEADERS = Symbol('tsgi.headers');
 const NATIVE = Symbol('tsgi.native');
 
-/** A plain header record: every name a token (no two the same but for case), every value one that needs no trimming. */
-type PlainHeaders = Record<string, string>;
+/**
+ * A plain header record, read: name, value, name, value… Every name a token (no two the same but
+ * for case), every value one that `Headers` would take as it is.
+ */
+type HeaderList = string[];
 
 interface Light {
   [BODY]: string | Uint8Array | null;
   [STATUS]: number;
-  [INIT_HEADERS]: PlainHeaders | undefined;
+  [INIT_HEADERS]: HeaderList | undefined;
   /** The `Headers` handed out by `headers`, built on first read (or copied from the init). */
   [HEADERS]: Headers | undefined;
   /** The native response, once anything needs it; built at once when the init is not plain. */
@@ -53,33 +58,65 @@ const UPPER = /[A-Z]/;
 /** A value the `Headers` class would trim (HTTP whitespace at an end) or refuse (NUL, CR, LF, past latin-1). */
 const UNPLAIN_VALUE = /^[\t\n\r ]|[\t\n\r ]$|[\0\r\n]|[^\0-\xff]/;
 
-function plainHeaders(headers: unknown): headers is PlainHeaders {
-  if (typeof headers !== 'object' || headers === null) return false;
+/** The record as a list, if it is a plain one; undefined if the native constructor must judge it. */
+function plainHeaders(headers: unknown): HeaderList | undefined {
+  if (typeof headers !== 'object' || headers === null) return undefined;
   const prototype = Object.getPrototypeOf(headers) as unknown;
-  if (prototype !== Object.prototype && prototype !== null) return false;
+  if ((prototype !== Object.prototype && prototype !== null) || Object.getOwnPropertySymbols(headers).length > 0) return undefined;
+  const names = Object.keys(headers);
+  const list: HeaderList = new Array<string>(names.length * 2);
   let mixedCase = false;
-  let count = 0;
-  for (const name in headers) {
-    count += 1;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    // Read once: a getter is not asked twice, and later changes to the record are not this response's.
     const value = (headers as Record<string, unknown>)[name];
-    if (typeof value !== 'string' || !TOKEN.test(name) || UNPLAIN_VALUE.test(value)) return false;
+    if (typeof value !== 'string' || !TOKEN.test(name) || UNPLAIN_VALUE.test(value)) return undefined;
     if (!mixedCase && UPPER.test(name)) mixedCase = true;
+    list[i * 2] = name;
+    list[i * 2 + 1] = value;
   }
   // Names that differ only in case are one header to `Headers`, which joins their values.
-  if (mixedCase && count > 1) {
-    const names = Object.keys(headers).map((name) => name.toLowerCase());
-    if (new Set(names).size !== names.length) return false;
-  }
-  return true;
+  if (mixedCase && names.length > 1 && new Set(names.map((name) => name.toLowerCase())).size !== names.length) return undefined;
+  return list;
+}
+
+function listToHeaders(list: HeaderList | undefined, body: string | Uint8Array | null): Headers {
+  const headers = new NativeHeaders();
+  if (list !== undefined) for (let i = 0; i < list.length; i += 2) headers.append(list[i]!, list[i + 1]!);
+  if (typeof body === 'string' && !headers.has('content-type')) headers.set('content-type', TEXT_PLAIN);
+  return headers;
+}
+
+/** Bytes the native constructor would take, copied as it copies them; undefined for any it would judge itself. */
+function keptBytes(bytes: Uint8Array): Uint8Array | undefined {
+  const buffer = bytes.buffer;
+  if (!(buffer instanceof ArrayBuffer) || (buffer as { resizable?: boolean }).resizable === true) return undefined;
+  // slice() throws on a detached buffer, as the native constructor does.
+  return new Uint8Array(buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
 /** The native response, built on first need from what was kept. */
 function native(light: Light): Response {
   let response = light[NATIVE];
   if (response === undefined) {
-    const headers = light[HEADERS] ?? light[INIT_HEADERS];
-    response = new NativeResponse(light[BODY], headers === undefined ? { status: light[STATUS] } : { status: light[STATUS], headers });
+    response = new NativeResponse(light[BODY], { status: light[STATUS], headers: light[HEADERS] ?? listToHeaders(light[INIT_HEADERS], light[BODY]) });
     light[NATIVE] = response;
+  }
+  return response;
+}
+
+/**
+ * The native response, its headers brought up to date with the `Headers` this one handed out
+ * (which the caller may have changed since the native one was built): what undici reads then is
+ * what the caller set.
+ */
+function synced(light: Light): Response {
+  const response = native(light);
+  const handedOut = light[HEADERS];
+  if (handedOut !== undefined) {
+    const headers = response.headers;
+    for (const name of [...headers.keys()]) headers.delete(name);
+    for (const [name, value] of handedOut) headers.append(name, value);
   }
   return response;
 }
@@ -100,7 +137,7 @@ const SLOTS = nativeSlots();
 class FastResponseClass {
   declare [BODY]: string | Uint8Array | null;
   declare [STATUS]: number;
-  declare [INIT_HEADERS]: PlainHeaders | undefined;
+  declare [INIT_HEADERS]: HeaderList | undefined;
   declare [HEADERS]: Headers | undefined;
   declare [NATIVE]: Response | undefined;
 
@@ -112,33 +149,38 @@ class FastResponseClass {
   }
 
   constructor(body?: ConstructorParameters<typeof Response>[0], init?: ResponseInit) {
-    const kept = body ?? null;
     this[HEADERS] = undefined;
     this[INIT_HEADERS] = undefined;
     this[NATIVE] = undefined;
     this[BODY] = null;
     this[STATUS] = 200;
-    if (FAST && (kept === null || typeof kept === 'string' || kept instanceof Uint8Array) && init === undefined) {
-      this[BODY] = kept;
-      return;
-    }
-    if (FAST && (kept === null || typeof kept === 'string' || kept instanceof Uint8Array) && typeof init === 'object' && init !== null && init.statusText === undefined) {
-      const status = init.status ?? 200;
-      const headers = init.headers;
-      const statusPlain = Number.isInteger(status) && status >= 200 && status <= 599 && (kept === null || (status !== 204 && status !== 205 && status !== 304));
-      if (statusPlain && (headers === undefined || headers instanceof NativeHeaders || plainHeaders(headers))) {
-        this[BODY] = kept;
-        this[STATUS] = status;
-        // A Headers object is copied, as the native constructor copies it: later changes to it
-        // are not this response's.
+    if (FAST && (init === undefined || (typeof init === 'object' && init !== null && init.statusText === undefined))) {
+      const kept = body == null ? null : typeof body === 'string' ? body : body instanceof Uint8Array ? keptBytes(body) : undefined;
+      const status = init?.status ?? 200;
+      const headers = init?.headers;
+      const statusPlain = status === 200 || (Number.isInteger(status) && status >= 200 && status <= 599 && (kept === null || (status !== 204 && status !== 205 && status !== 304)));
+      if (kept !== undefined && statusPlain) {
+        if (headers === undefined) {
+          this[BODY] = kept;
+          this[STATUS] = status;
+          return;
+        }
         if (headers instanceof NativeHeaders) {
+          this[BODY] = kept;
+          this[STATUS] = status;
+          // Copied, as the native constructor copies it: later changes to it are not this response's.
           const copy = new NativeHeaders(headers);
           if (typeof kept === 'string' && !copy.has('content-type')) copy.set('content-type', TEXT_PLAIN);
           this[HEADERS] = copy;
-        } else {
-          this[INIT_HEADERS] = headers;
+          return;
         }
-        return;
+        const list = plainHeaders(headers);
+        if (list !== undefined) {
+          this[BODY] = kept;
+          this[STATUS] = status;
+          this[INIT_HEADERS] = list;
+          return;
+        }
       }
     }
     this[NATIVE] = new NativeResponse(body, init);
@@ -164,20 +206,22 @@ class FastResponseClass {
     if (headers !== undefined) return headers;
     const response = this[NATIVE];
     if (response !== undefined) return response.headers;
-    headers = new NativeHeaders(this[INIT_HEADERS]);
-    if (typeof this[BODY] === 'string' && !headers.has('content-type')) headers.set('content-type', TEXT_PLAIN);
+    headers = listToHeaders(this[INIT_HEADERS], this[BODY]);
     this[HEADERS] = headers;
     return headers;
   }
 }
 
+// As the global, it should read as the class it stands for.
+Object.defineProperty(FastResponseClass, 'name', { value: 'Response' });
+Object.defineProperty(FastResponseClass, 'length', { value: 0 });
 Object.setPrototypeOf(FastResponseClass, NativeResponse);
 Object.setPrototypeOf(FastResponseClass.prototype, NativeResponse.prototype);
 if (SLOTS !== undefined) {
   for (const slot of SLOTS) {
     Object.defineProperty(FastResponseClass.prototype, slot, {
       get(this: Light) {
-        return (native(this) as unknown as Record<symbol, unknown>)[slot];
+        return (synced(this) as unknown as Record<symbol, unknown>)[slot];
       },
       configurable: true,
     });
@@ -213,15 +257,17 @@ export const fastResponseDefers: boolean = FAST;
 /** What `fromFetchHandler` sends for a response still kept light; undefined for any other. */
 export interface LightParts {
   status: number;
-  /** A plain record to send as it is, or the `Headers` handed out. */
-  headers: PlainHeaders | Headers | undefined;
+  /** The record read at construction (name, value, …), or the `Headers` handed out. */
+  headers: HeaderList | Headers | undefined;
   body: string | Uint8Array | null;
 }
 
 export function lightParts(response: Response): LightParts | undefined {
-  const light = response as unknown as Partial<Light>;
-  if (!(NATIVE in light) || light[NATIVE] !== undefined) return undefined;
-  return { status: light[STATUS]!, headers: light[HEADERS] ?? light[INIT_HEADERS], body: light[BODY]! };
+  // A subclass may answer status or headers its own way: it is read as any other response.
+  if (Object.getPrototypeOf(response) !== FastResponseClass.prototype) return undefined;
+  const light = response as unknown as Light;
+  if (light[NATIVE] !== undefined) return undefined;
+  return { status: light[STATUS], headers: light[HEADERS] ?? light[INIT_HEADERS], body: light[BODY] };
 }
 
 /** Makes `FastResponse` the global `Response` (what `overrideGlobalResponse` asks for). */

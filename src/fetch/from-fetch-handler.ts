@@ -6,7 +6,7 @@
 import type { ASGIReceiveEvent, Header, HTTPScope } from '../../generated/index.js';
 import { ClientDisconnect } from '../http/request.js';
 import { decodeLatin1, encodeLatin1 } from '../http/target.js';
-import { encodeLatin1Short, encodeUtf8 } from '../http/text-bytes.js';
+import { encodeUtf8 } from '../http/text-bytes.js';
 import type { ASGIApp, Receive, Send } from '../protocol.js';
 import { installFastResponse, lightParts, type LightParts } from './fast-response.js';
 import { scanned, scanRequestHeaders } from './request-headers.js';
@@ -40,7 +40,7 @@ function requestOrigin(scope: HTTPScope, host: Uint8Array | undefined): string {
     if (scheme === lastScheme && lastHost !== undefined && sameBytes(host, lastHost)) return lastOrigin;
     lastOrigin = `${scheme}://${decodeLatin1(host)}`;
     lastScheme = scheme;
-    lastHost = host.slice();
+    lastHost = Uint8Array.prototype.slice.call(host);
     return lastOrigin;
   }
   const server = scope.server;
@@ -59,8 +59,8 @@ function requestTarget(scope: HTTPScope): string {
   return root.length === 0 && query.length === 0 ? rawPath : `${root}${rawPath}${query}`;
 }
 
-const CONTENT_TYPE = encodeLatin1('content-type');
-const TEXT_PLAIN = encodeLatin1('text/plain;charset=UTF-8');
+/** undici's default type for a string body. */
+const TEXT_PLAIN = 'text/plain;charset=UTF-8';
 
 /** A kept response's headers, as the native one would have them: names lowercased, a string body typed. */
 function lightHeaders(parts: LightParts): Header[] {
@@ -69,20 +69,20 @@ function lightHeaders(parts: LightParts): Header[] {
   const list: Header[] = [];
   let typed = false;
   if (headers !== undefined) {
-    for (const name in headers) {
-      const lower = name.toLowerCase();
+    for (let i = 0; i < headers.length; i += 2) {
+      const lower = headers[i]!.toLowerCase();
       if (lower === 'content-type') typed = true;
-      list.push([encodeLatin1Short(lower), encodeLatin1Short(headers[name]!)]);
+      list.push([encodeLatin1(lower), encodeLatin1(headers[i + 1]!)]);
     }
   }
-  if (!typed && typeof parts.body === 'string') list.push([CONTENT_TYPE, TEXT_PLAIN]);
+  if (!typed && typeof parts.body === 'string') list.push([encodeLatin1('content-type'), encodeLatin1(TEXT_PLAIN)]);
   return list;
 }
 
 function responseHeaders(headers: Headers): Header[] {
   const list: Header[] = [];
   // Iteration yields set-cookie once per cookie and every other name once, values joined.
-  for (const [name, value] of headers) list.push([encodeLatin1Short(name), encodeLatin1Short(value)]);
+  for (const [name, value] of headers) list.push([encodeLatin1(name), encodeLatin1(value)]);
   return list;
 }
 

@@ -130,6 +130,99 @@ describe('FastResponse passes for the native Response', () => {
   });
 });
 
+describe('what a caller does after building it reads the same as with the native class', () => {
+  const scenarios: [string, (R: typeof Response) => Promise<unknown>][] = [
+    ['bytes changed after construction', async (R) => {
+      const bytes = new TextEncoder().encode('ABC');
+      const response = new R(bytes);
+      bytes[0] = 0x5a;
+      return response.text();
+    }],
+    ['a header record changed after construction', async (R) => {
+      const record: Record<string, string> = { 'x-tag': 'ok' };
+      const response = new R('x', { headers: record });
+      record['x-tag'] = 'changed';
+      record['x-new'] = 'added';
+      return [...response.headers];
+    }],
+    ['a record with a getter (read once)', async (R) => {
+      let reads = 0;
+      const record = Object.defineProperty({}, 'x-a', { enumerable: true, get: () => `${++reads}` });
+      const response = new R('x', { headers: record as Record<string, string> });
+      return [[...response.headers], reads];
+    }],
+    ['a record with a symbol key', async (R) => [...new R('x', { headers: { 'x-a': '1', [Symbol('s')]: '2' } as unknown as Record<string, string> }).headers]],
+    ['headers read, the response cloned, then a header set and the clone cloned again', async (R) => {
+      const response = new R('hello', { headers: { 'x-a': '1' } });
+      void response.headers.get('x-a');
+      response.clone();
+      response.headers.set('etag', '"h"');
+      return response.clone().headers.get('etag');
+    }],
+    ['a Headers init, the body read, then a header set and the response cloned', async (R) => {
+      const response = new R('x', { headers: new Headers({ a: '1' }) });
+      void response.body;
+      response.headers.set('b', '2');
+      return [...response.clone().headers];
+    }],
+    ['headers read, the body touched, the content type changed, then blob() read', async (R) => {
+      const response = new R('{"a":1}');
+      void response.headers.get('content-type');
+      void response.bodyUsed;
+      response.headers.set('content-type', 'application/json');
+      return (await response.blob()).type;
+    }],
+    ['headers read, the body touched, form data read after its content type was set', async (R) => {
+      const response = new R('a=1');
+      void response.headers.get('content-type');
+      void response.body;
+      response.headers.set('content-type', 'application/x-www-form-urlencoded');
+      return [...(await response.formData())];
+    }],
+    ['the name and arity of the class', async (R) => [R.name, R.length]],
+  ];
+
+  test.each(scenarios)('%s', async (_name, scenario) => {
+    const run = async (R: typeof Response) => {
+      try {
+        return { value: await scenario(R) };
+      } catch (error) {
+        return { error: `${(error as Error).constructor.name}: ${(error as Error).message}` };
+      }
+    };
+    expect(await run(FastResponse)).toEqual(await run(NativeResponse));
+  });
+
+  test('buffers the native constructor refuses are refused the same', () => {
+    const detached = new Uint8Array(4);
+    structuredClone(detached, { transfer: [detached.buffer] });
+    const resizable = new Uint8Array(new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(4, { maxByteLength: 8 }));
+    for (const body of [new Uint8Array(new SharedArrayBuffer(4)), resizable, detached]) {
+      const native = outcome(() => new NativeResponse(body));
+      expect('error' in native).toBe(true);
+      expect(outcome(() => new FastResponse(body))).toEqual(native);
+    }
+  });
+
+  test('a header on Object.prototype is not sent', async () => {
+    const polluted = Object.prototype as unknown as Record<string, string>;
+    polluted['x-polluted'] = 'yes';
+    try {
+      const response = new FastResponse('x', { headers: { 'x-a': '1' } });
+      expect(lightParts(response)?.headers).toEqual(['x-a', '1']);
+      expect(response.headers.has('x-polluted')).toBe(false);
+    } finally {
+      delete polluted['x-polluted'];
+    }
+  });
+
+  test('a subclass is read through its own getters, not what was kept', () => {
+    class Teapot extends FastResponse {}
+    Object.defineProperty(Teapot.prototype, 'status', { get: () => 418 });
+    expect(lightParts(new Teapot('x'))).toBeUndefined();
+  });
+});
+
 describe('fromFetchHandler with overrideGlobalResponse, under serve', () => {
   let handle: ServerHandle | undefined;
   afterEach(async () => {
@@ -182,6 +275,26 @@ describe('fromFetchHandler with overrideGlobalResponse, under serve', () => {
     expect(fast).toEqual(plain);
     expect(fast.find((r) => r.path === '/')!.headers).toEqual(expect.arrayContaining([['content-type', 'text/plain;charset=UTF-8'], ['x-after', 'ran'], ['content-length', '15']]));
     expect(fast.find((r) => r.path === '/bytes')!.body).toEqual([0, 1, 2, 255]);
+  });
+
+  test('two requests answered from one reused buffer each get their own bytes', async () => {
+    const scratch = new Uint8Array(8);
+    let second!: () => void;
+    const secondArrived = new Promise<void>((resolve) => { second = resolve; });
+    const app = fromFetchHandler(async (request) => {
+      const name = new URL(request.url).pathname.slice(1);
+      scratch.fill(0x2e);
+      scratch.set(new TextEncoder().encode(name));
+      const response = new Response(scratch);
+      if (name === 'alice') await secondArrived;
+      else second();
+      return response;
+    }, { overrideGlobalResponse: true });
+    handle = await serve(app, { port: 0, signals: false, lifespan: 'off', logger: { error: () => {}, warn: () => {}, info: () => {} } });
+    const alice = fetch(`${handle.url}/alice`).then((r) => r.text());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const bob = fetch(`${handle.url}/bob`).then((r) => r.text());
+    expect(await Promise.all([alice, bob])).toEqual(['alice...', 'bob.....']);
   });
 
   test('a response built light is sent without the native object ever being made', async () => {
