@@ -25,7 +25,10 @@ interface Deferred extends Tracked {
   [URL_KEY]: string;
   [METHOD_KEY]: string;
   [INIT_KEY]: RequestInit | undefined;
-  /** The scope's headers, made string pairs only when the request is built. */
+  /**
+   * The scope's headers, made string pairs only when the request is built, which may be late:
+   * a server must not reuse the memory of a scope's bytes while its app runs (tsgi's never do).
+   */
   [HEADERS_KEY]: readonly Header[] | undefined;
   [BUILT_KEY]?: Request;
 }
