@@ -257,11 +257,12 @@ export class Downstream {
       return;
     }
     this.below = undefined;
-    Promise.resolve(returned).then(this.appReturned, this.appThrew);
+    this.watch(Promise.resolve(returned));
   };
 
-  private readonly appReturned = (): void => this.appEnded(NO_ERROR);
-  private readonly appThrew = (error: unknown): void => this.appEnded(error);
+  private watch(running: Promise<unknown>): void {
+    running.then(() => this.appEnded(NO_ERROR), (error: unknown) => this.appEnded(error));
+  }
 
   /** The app has ended: with `error`, or NO_ERROR. */
   private appEnded(error: unknown): void {
@@ -406,11 +407,7 @@ export class Downstream {
     if (response !== this.response || this.mode !== STARTED || response.background !== undefined) return false;
     this.mode = FLUSHING;
     const start = this.response.startToSend();
-    const above = this.above;
-    if (above !== undefined && this.debug === undefined) {
-      // Straight into the call above, which takes a start at once.
-      above.handUp(start, this.flushFn, this.sendFailedFn);
-    } else if (this.debug !== undefined) {
+    if (this.debug !== undefined) {
       void this.outer(this.debug).then(() => this.startOut(this.outer(start)), this.sendFailedFn);
     } else {
       this.startOut(this.outer(start));
@@ -422,11 +419,21 @@ export class Downstream {
   private startOut(sent: Promise<void>): void {
     // A middleware above took it at once: no turn to wait for.
     if (sent === RESOLVED) this.flush();
-    else sent.then(this.flushFn, this.sendFailedFn);
+    else this.flushWhen(sent);
   }
 
-  private readonly flushFn = (): void => this.flush();
-  private readonly sendFailedFn = (error: unknown): void => this.sendFailed(error);
+  private flushWhen(sent: Promise<void>): void {
+    sent.then(() => this.flush(), this.sendFailedFn);
+  }
+
+  /** `sendFailed` as a rejection handler, made once. */
+  private get sendFailedFn(): Refuse {
+    return (this.refusedFn ??= this.refusedHandler());
+  }
+
+  private refusedHandler(): Refuse {
+    return (error: unknown) => this.sendFailed(error);
+  }
 
   private flush(): void {
     if (this.mode !== FLUSHING) return;
@@ -458,7 +465,7 @@ export class Downstream {
       const background = this.lastOut();
       if (background) return this.thenBackground(sent);
     }
-    return this.above !== undefined ? sent : sent.then(undefined, (this.refusedFn ??= (error: unknown) => this.sendFailed(error)));
+    return this.above !== undefined ? sent : sent.then(undefined, this.sendFailedFn);
   }
 
   /** `pass` for a sender that waits with `release` and `refuse` rather than with a promise. */
