@@ -471,10 +471,13 @@ export class Downstream {
   /** `pass` for a sender that waits with `release` and `refuse` rather than with a promise. */
   private passWith(message: HTTPSendEvent, release: Release, refuse: Refuse): void {
     const last = isLastMessage(message, this.trailers);
+    if (last && this.response!.background !== undefined) {
+      // Rare (tasks attached after dispatch returned): the promise road runs them first.
+      this.pass(message).then(release, refuse);
+      return;
+    }
     const above = this.above;
-    if (last && this.lastOut()) {
-      this.thenBackground(this.outer(message)).then(release, refuse);
-    } else if (above !== undefined) {
+    if (above !== undefined) {
       above.handUp(message, release, refuse);
     } else {
       this.outer(message).then(release, (error: unknown) => {
@@ -483,6 +486,7 @@ export class Downstream {
         release();
       });
     }
+    if (last) this.lastOut();
   }
 
   /** The last message is going out: returns whether background tasks must run before the downstream is let go. */
