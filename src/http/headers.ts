@@ -123,24 +123,38 @@ export class MutableHeaderMap extends HeaderMap {
     return this.list;
   }
 
+  /** Adds `pair` at the end: on a borrowed list, copies it with the pair in one pass (a slice and a push would grow it twice). */
+  private add(pair: Header): void {
+    if (this.owned) {
+      this.list.push(pair);
+      return;
+    }
+    const borrowed = this.list;
+    const list: Header[] = [];
+    for (let i = 0; i < borrowed.length; i++) list.push(borrowed[i]!);
+    list.push(pair);
+    this.list = list;
+    this.owned = true;
+  }
+
   /** Replaces every value of `name` with one. */
   set(name: string, value: string): void {
     const lower = lowerName(name);
     const pair: Header = [lower, latin1(value)];
-    const list = this.own();
     let at = 0;
-    while (at < list.length && !sameName(list[at]![0], lower)) at++;
-    if (at === list.length) {
-      list.push(pair);
+    while (at < this.list.length && !sameName(this.list[at]![0], lower)) at++;
+    if (at === this.list.length) {
+      this.add(pair);
       return;
     }
+    const list = this.own();
     list[at] = pair;
     for (let i = list.length - 1; i > at; i--) if (sameName(list[i]![0], lower)) list.splice(i, 1);
   }
 
   /** Adds a value, keeping the ones already there (`set-cookie`). */
   append(name: string, value: string): void {
-    this.own().push([lowerName(name), latin1(value)]);
+    this.add([lowerName(name), latin1(value)]);
   }
 
   delete(name: string): void {
