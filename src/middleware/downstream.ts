@@ -211,15 +211,18 @@ export class Downstream {
     this.settle(NO_ERROR);
   }
 
-  /** Ends the middleware call: with `error`, or NO_ERROR. A call directly below another tells it itself. */
+  /** Ends the middleware call: with `error`, or NO_ERROR. A call directly below another tells it too. */
   private settle(error: unknown): void {
+    if (this.over) return;
     this.over = true;
-    if (this.reportsAbove) {
-      this.above!.appEnded(error);
-      return;
+    if (error === NO_ERROR) {
+      this.resolveResult!();
+    } else {
+      // The call above takes the error directly, so this promise's rejection is handled there.
+      if (this.reportsAbove) this.result.catch(ignore);
+      this.rejectResult!(error);
     }
-    if (error === NO_ERROR) this.resolveResult!();
-    else this.rejectResult!(error);
+    if (this.reportsAbove) this.above!.appEnded(error);
   }
 
   /** Starts the app; resolves to its response once it has sent `http.response.start`. */
@@ -251,8 +254,8 @@ export class Downstream {
     starting = before;
     const below = this.below;
     if (below !== undefined && returned === below.result && !below.over) {
-      // The app is another middleware call, directly: it reports its end to this one itself, and
-      // its own promise, which only this call holds, is left unsettled.
+      // The app is another middleware call, directly: it reports its end to this one itself, as
+      // it settles its own promise (which someone else may hold too), without a turn between.
       below.reportsAbove = true;
       return;
     }

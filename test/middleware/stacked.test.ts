@@ -242,6 +242,25 @@ test('an app that calls the inner middleware and does more after it is waited fo
   expect(after).toBe(true);
 });
 
+test('an app that returns the inner middleware\'s promise and also waits on it: that wait ends too', async () => {
+  const passthrough: Dispatch = (req, callNext) => callNext(req);
+  for (const fails of [false, true]) {
+    const error = new Error('inner failed');
+    const inner = baseHTTPMiddleware(fails ? async () => { throw error; } : new PlainTextResponse('x'), passthrough);
+    let observe!: (outcome: string) => void;
+    const observed = new Promise<string>((resolve) => (observe = resolve));
+    const app: ASGIApp = (s, r, send) => {
+      const running = inner(s, r, send);
+      running.then(() => observe('resolved'), () => observe('rejected'));
+      return running;
+    };
+    const outcome = serve(baseHTTPMiddleware(app, passthrough));
+    if (fails) await expect(outcome).rejects.toBe(error);
+    else await outcome;
+    expect(await within(1000, observed, 'the other wait')).toBe(fails ? 'rejected' : 'resolved');
+  }
+});
+
 test('an app that ends before dispatch returns, its response unfinished: every layer fails with why', async () => {
   const app: ASGIApp = async (_s, _r, send) => {
     await send({ type: 'http.response.start', status: 200, headers: [] });
