@@ -163,7 +163,15 @@ export class Downstream {
       this.dispatchFailed(new TypeError(`dispatch must return a Response (got ${response === null ? 'null' : typeof response}); did it forget to return callNext's result?`));
       return;
     }
-    if (this.takes(response)) {
+    let fast: boolean;
+    try {
+      fast = this.takes(response);
+    } catch (error) {
+      // The send above threw rather than rejecting: the call fails with it, once the app is let go.
+      this.dispatchFailed(error);
+      return;
+    }
+    if (fast) {
       // callNext's response, returned as it was: its messages are on their way by themselves, and
       // the call ends when the app does (at once if it has already).
       this.fast = true;
@@ -483,11 +491,20 @@ export class Downstream {
     if (above !== undefined) {
       above.handUp(message, release, refuse);
     } else {
-      this.outer(message).then(release, (error: unknown) => {
+      const refused = (error: unknown) => {
         // Facing the server, a refused send resolves quietly (see `pass`).
         this.sendFailed(error);
         release();
-      });
+      };
+      let sent: Promise<void>;
+      try {
+        sent = this.outer(message);
+      } catch (error) {
+        // Runs in a reaction, where a throw would go unhandled: it is a refusal like any other.
+        refused(error);
+        return;
+      }
+      sent.then(release, refused);
     }
     if (last) this.lastOut();
   }

@@ -151,3 +151,38 @@ test('background tasks of dispatch run in its async context, not the app\'s', as
   await context.run('outer', () => within(3000, app(httpScope() as Scope, server.receive, server.send), 'the middleware'));
   expect(seenByTask).toBe('outer');
 });
+
+describe('a client send that throws instead of rejecting, on the fast path', () => {
+  test.each(['http.response.start', 'http.response.body'])('thrown at %s: the middleware fails with it, the app is let go, nothing goes unhandled', async (at) => {
+    const thrown = new Error(`send threw at ${at}`);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let finished = false;
+      const endpoint: ASGIApp = async (_s, receive, send) => {
+        try {
+          await send({ type: 'http.response.start', status: 200, headers: [] });
+          await send({ type: 'http.response.body', body: b('1'), more_body: true });
+          await send({ type: 'http.response.body', body: b('2') });
+          while ((await receive()).type !== 'http.disconnect');
+        } finally {
+          finished = true;
+        }
+      };
+      const server = fakeServer([request], 'never');
+      server.send = (message) => {
+        if (message.type === at) throw thrown;
+        server.sent.push(message);
+        return Promise.resolve();
+      };
+      const app = baseHTTPMiddleware(endpoint, setsHeader);
+      await expect(within(3000, app(httpScope() as Scope, server.receive, server.send), 'the middleware')).rejects.toBe(thrown);
+      expect(finished).toBe(true);
+      await sleep(5);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
