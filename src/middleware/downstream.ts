@@ -25,7 +25,7 @@ import type {
   HTTPScope,
   HTTPSendEvent,
 } from '../../generated/index.js';
-import { DISCONNECT } from '../http/protocol-constants.js';
+import { DISCONNECT, TAKEN } from '../http/protocol-constants.js';
 import type { Request } from '../http/request.js';
 import { Response } from '../http/response.js';
 import type { ASGIApp, Receive, Send } from '../protocol.js';
@@ -37,9 +37,9 @@ import { NOTHING, Rendezvous } from './rendezvous.js';
 
 /**
  * What a send that was taken at once returns. A middleware below that gets it back from this
- * one's send knows that no promise needs waiting for, and goes on in the same turn.
+ * one's send (or a server's) knows that no promise needs waiting for, and goes on in the same turn.
  */
-const RESOLVED: Promise<void> = Promise.resolve();
+const RESOLVED: Promise<void> = TAKEN;
 const ignore = (): void => {};
 /** What `settle` and `appEnded` get when there was no error (an error may be any value, undefined too). */
 const NO_ERROR: unique symbol = Symbol('no error');
@@ -476,7 +476,8 @@ export class Downstream {
       const background = this.lastOut();
       if (background) return this.thenBackground(sent);
     }
-    return this.above !== undefined ? sent : sent.then(undefined, this.sendFailedFn);
+    // A send taken at once cannot be refused later: nothing to watch.
+    return this.above !== undefined || sent === RESOLVED ? sent : sent.then(undefined, this.sendFailedFn);
   }
 
   /** `pass` for a sender that waits with `release` and `refuse` rather than with a promise. */
@@ -491,22 +492,26 @@ export class Downstream {
     if (above !== undefined) {
       above.handUp(message, release, refuse);
     } else {
-      const refused = (error: unknown) => {
-        // Facing the server, a refused send resolves quietly (see `pass`).
-        this.sendFailed(error);
-        release();
-      };
       let sent: Promise<void>;
       try {
         sent = this.outer(message);
       } catch (error) {
         // Runs in a reaction, where a throw would go unhandled: it is a refusal like any other.
-        refused(error);
+        this.refusedWith(release)(error);
         return;
       }
-      sent.then(release, refused);
+      if (sent === RESOLVED) release();
+      else sent.then(release, this.refusedWith(release));
     }
     if (last) this.lastOut();
+  }
+
+  /** Facing the server, a refused send resolves quietly (see `pass`): the sender is released all the same. */
+  private refusedWith(release: Release): Refuse {
+    return (error: unknown) => {
+      this.sendFailed(error);
+      release();
+    };
   }
 
   /** The last message is going out: returns whether background tasks must run before the downstream is let go. */

@@ -14,6 +14,7 @@ import {
   type HTTPResponseStartEvent,
   type Scope,
 } from '../../src/index.js';
+import { TAKEN } from '../../src/http/protocol-constants.js';
 import { Rendezvous } from '../../src/middleware/rendezvous.js';
 import { fakeServer, sleep, within } from '../support/asgi.js';
 import { b, httpScope } from '../support/messages.js';
@@ -185,4 +186,37 @@ describe('a client send that throws instead of rejecting, on the fast path', () 
       process.off('unhandledRejection', onUnhandled);
     }
   });
+});
+
+test('a server whose send returns TAKEN spares the middleware a turn for the waiting message and one for its release', async () => {
+  const endpoint: ASGIApp = async (_s, _r, send) => {
+    await send({ type: 'http.response.start', status: 200, headers: [] });
+    await send({ type: 'http.response.body', body: b('held while dispatch works'), more_body: true });
+    await send({ type: 'http.response.body', body: b('passed straight') });
+  };
+  const app = baseHTTPMiddleware(endpoint, setsHeader);
+  async function turns(sent: () => Promise<void>): Promise<{ turns: number; bodies: string[] }> {
+    const server = fakeServer([request], 'never');
+    server.send = (message) => {
+      server.sent.push(message);
+      return sent();
+    };
+    let count = 0;
+    let ticking = true;
+    void (async () => {
+      while (ticking && count < 10_000) {
+        await null;
+        count += 1;
+      }
+    })();
+    await within(3000, app(httpScope() as Scope, server.receive, server.send), 'the middleware');
+    ticking = false;
+    return { turns: count, bodies: server.sent.filter((m) => m.type === 'http.response.body').map((m) => text((m as { body: Uint8Array }).body)) };
+  }
+  const fresh = await turns(() => Promise.resolve());
+  const taken = await turns(() => TAKEN);
+  expect(taken.bodies).toEqual(fresh.bodies);
+  expect(taken.bodies).toEqual(['held while dispatch works', 'passed straight']);
+  // One turn less for the waiting message, one less for its release, one less for the message passed straight.
+  expect(taken.turns).toBe(fresh.turns - 3);
 });
