@@ -36,8 +36,8 @@ import { isLastMessage } from './last-message.js';
 import { NOTHING, Rendezvous } from './rendezvous.js';
 
 /**
- * What a send that was taken at once returns. A middleware below that gets it back from this
- * one's send (or a server's) knows that no promise needs waiting for, and goes on in the same turn.
+ * What a send that took its message at once returns, this one's or a server's: whoever gets it
+ * back knows there is nothing to wait for, and goes on in the same turn.
  */
 const RESOLVED: Promise<void> = TAKEN;
 const ignore = (): void => {};
@@ -77,10 +77,10 @@ export class Downstream {
   private started = false;
   /** The app has returned or thrown, and that is recorded here. */
   private ended = false;
-  failed = false;
-  error: unknown = undefined;
+  private failed = false;
+  private error: unknown = undefined;
   /** The downstream's error has reached someone (callNext's caller, or the client's response). */
-  errorSeen = false;
+  private errorSeen = false;
   /** The downstream has been handed http.disconnect. */
   private sawDisconnect = false;
   /** On the fast path, the last message of the response has gone to the client. */
@@ -119,10 +119,11 @@ export class Downstream {
 
   /** The call whose send is `outer`: it takes this one's messages without a promise between. */
   private readonly above: Downstream | undefined;
-  /** A call directly below, started as this one's app; its promise is this one's `running`. */
+  /** The call this one's app made with this one's send as it started; if the app returned its promise, it reports its end here directly. */
   private below: Downstream | undefined = undefined;
-  /** This call's end is reported to `above` directly, not through `result`. */
+  /** This call's end is reported to `above` directly, besides settling `result`. */
   private reportsAbove = false;
+  /** `sendFailed` as a rejection handler, once made. */
   private refusedFn: Refuse | undefined = undefined;
 
   readonly request: CachedRequest;
@@ -271,6 +272,7 @@ export class Downstream {
     this.watch(Promise.resolve(returned));
   };
 
+  /** Learns of the app's end from its promise (closures made here, as a call directly above needs none). */
   private watch(running: Promise<unknown>): void {
     running.then(() => this.appEnded(NO_ERROR), (error: unknown) => this.appEnded(error));
   }
