@@ -22,6 +22,20 @@ export function fromLatin1(bytes: Uint8Array): string {
   return text;
 }
 
+/**
+ * `latin1(name.toLowerCase())`, without the intermediate string when the name is ASCII (as header
+ * names are): it is encoded on every header lookup and change.
+ */
+function lowerName(name: string): Uint8Array {
+  const bytes = new Uint8Array(name.length);
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x80) return latin1(name.toLowerCase());
+    bytes[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+  }
+  return bytes;
+}
+
 /** Compares a header name in bytes with one already lower-cased and encoded. */
 function sameName(name: Uint8Array, lower: Uint8Array): boolean {
   if (name.length !== lower.length) return false;
@@ -50,22 +64,23 @@ export class HeaderMap implements Iterable<[string, string]> {
 
   /** The first value of `name`, or null. Several values of one name are not joined. */
   get(name: string): string | null {
-    const lower = latin1(name.toLowerCase());
+    const lower = lowerName(name);
     for (const [n, v] of this.list) if (sameName(n, lower)) return fromLatin1(v);
     return null;
   }
 
   /** Every value of `name`, in order. */
   getAll(name: string): string[] {
-    const lower = latin1(name.toLowerCase());
+    const lower = lowerName(name);
     const values: string[] = [];
     for (const [n, v] of this.list) if (sameName(n, lower)) values.push(fromLatin1(v));
     return values;
   }
 
   has(name: string): boolean {
-    const lower = latin1(name.toLowerCase());
-    return this.list.some(([n]) => sameName(n, lower));
+    const lower = lowerName(name);
+    for (const [n] of this.list) if (sameName(n, lower)) return true;
+    return false;
   }
 
   /** `[name, value]` pairs in order, names in lower case. */
@@ -108,27 +123,42 @@ export class MutableHeaderMap extends HeaderMap {
     return this.list;
   }
 
-  /** Replaces every value of `name` with one. */
-  set(name: string, value: string): void {
-    const lower = latin1(name.toLowerCase());
-    const pair: Header = [lower, latin1(value)];
-    const list = this.own();
-    const at = list.findIndex(([n]) => sameName(n, lower));
-    if (at === -1) {
-      list.push(pair);
+  /** Adds `pair` at the end: on a borrowed list, copies it with the pair in one pass (a slice and a push would grow it twice). */
+  private add(pair: Header): void {
+    if (this.owned) {
+      this.list.push(pair);
       return;
     }
+    const borrowed = this.list;
+    const list: Header[] = [];
+    for (let i = 0; i < borrowed.length; i++) list.push(borrowed[i]!);
+    list.push(pair);
+    this.list = list;
+    this.owned = true;
+  }
+
+  /** Replaces every value of `name` with one. */
+  set(name: string, value: string): void {
+    const lower = lowerName(name);
+    const pair: Header = [lower, latin1(value)];
+    let at = 0;
+    while (at < this.list.length && !sameName(this.list[at]![0], lower)) at++;
+    if (at === this.list.length) {
+      this.add(pair);
+      return;
+    }
+    const list = this.own();
     list[at] = pair;
     for (let i = list.length - 1; i > at; i--) if (sameName(list[i]![0], lower)) list.splice(i, 1);
   }
 
   /** Adds a value, keeping the ones already there (`set-cookie`). */
   append(name: string, value: string): void {
-    this.own().push([latin1(name.toLowerCase()), latin1(value)]);
+    this.add([lowerName(name), latin1(value)]);
   }
 
   delete(name: string): void {
-    const lower = latin1(name.toLowerCase());
+    const lower = lowerName(name);
     if (!this.has(name)) return;
     this.list = this.own().filter(([n]) => !sameName(n, lower));
   }

@@ -8,3 +8,10 @@ export const DISCONNECT: HTTPDisconnectEvent = Object.freeze({ type: 'http.disco
 export function statusHasBody(status: number): boolean {
   return status >= 200 && status !== 204 && status !== 304;
 }
+
+/**
+ * What a `send` may return when it has taken the message at once. Any resolved promise means the
+ * same; this one can be recognised: a baseHTTPMiddleware above such a send knows there is nothing
+ * to wait for and no refusal to come, and goes on in the same turn.
+ */
+export const TAKEN: Promise<void> = Promise.resolve();

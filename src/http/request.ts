@@ -135,12 +135,18 @@ export class Request {
     if (this.bodyCache === undefined) {
       if (this.streamConsumed) throw new Error('the request body stream was already consumed');
       // Straight from receive, not through stream(): a generator costs several turns per chunk.
-      const chunks: Uint8Array[] = [];
-      while (!this.streamConsumed) {
-        const chunk = this.chunkOf(await this.nextMessage());
-        if (chunk.length > 0) chunks.push(chunk);
+      const first = this.chunkOf(await this.nextMessage());
+      if (this.streamConsumed) {
+        // The common case, a body in one message: no list to gather it in.
+        this.bodyCache = first.length > 0 ? first : EMPTY;
+      } else {
+        const chunks: Uint8Array[] = first.length > 0 ? [first] : [];
+        while (!this.streamConsumed) {
+          const chunk = this.chunkOf(await this.nextMessage());
+          if (chunk.length > 0) chunks.push(chunk);
+        }
+        this.bodyCache = chunks.length === 0 ? EMPTY : concat(chunks);
       }
-      this.bodyCache = chunks.length === 0 ? EMPTY : concat(chunks);
     }
     return this.bodyCache;
   }

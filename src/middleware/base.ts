@@ -6,9 +6,8 @@
  * resolves only after it has. How its messages reach the client is `Downstream`'s business.
  */
 import type { Request } from '../http/request.js';
-import { Response } from '../http/response.js';
+import type { Response } from '../http/response.js';
 import type { ASGIApp } from '../protocol.js';
-import { CachedRequest } from './cached-request.js';
 import { Downstream } from './downstream.js';
 
 export type CallNext = (request: Request) => Promise<Response>;
@@ -20,41 +19,12 @@ export type Dispatch = (request: Request, callNext: CallNext) => Promise<Respons
  * other than `http` go straight to `app`.
  */
 export function baseHTTPMiddleware(app: ASGIApp, dispatch: Dispatch): ASGIApp {
-  return async function middleware(scope, receive, send): Promise<void> {
-    if (scope.type !== 'http') return app(scope, receive, send);
-    const request = new CachedRequest(scope, receive);
-    const downstream = new Downstream(app, scope, request, send);
-
-    let response: Response;
+  return function middleware(scope, receive, send): Promise<void> {
+    if (scope.type === 'http') return new Downstream(app, scope, receive, send).run(dispatch);
     try {
-      response = await dispatch(request, downstream.callNext);
-      if (!(response instanceof Response)) {
-        throw new TypeError(`dispatch must return a Response (got ${response === null ? 'null' : typeof response}); did it forget to return callNext's result?`);
-      }
+      return Promise.resolve(app(scope, receive, send));
     } catch (error) {
-      // Release the downstream and wait for it: no work is left behind as a dangling promise.
-      downstream.responseDone();
-      await downstream.done;
-      throw error;
+      return Promise.reject(error);
     }
-
-    if (downstream.takes(response)) {
-      // callNext's response, returned as it was: its messages are on their way by themselves.
-      try {
-        await downstream.running;
-      } catch {
-        // Recorded by the downstream's own run, which saw it first; passed() reports it.
-      }
-      downstream.passed();
-      return;
-    }
-    try {
-      await response.respond(scope, request.replay, send);
-    } finally {
-      // Whatever happened (sent, or the client went away), release the downstream and wait for it.
-      downstream.responseDone();
-      await downstream.done;
-    }
-    if (downstream.failed && !downstream.errorSeen) throw downstream.error;
   };
 }

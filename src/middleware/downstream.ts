@@ -1,9 +1,9 @@
 /**
- * One run of the downstream app, from the side of the middleware call that started it.
+ * One middleware call and the run of its downstream app, from dispatch to the end of the app.
  *
- * Its messages take one of two roads. The fast one serves what most dispatches do, return the
- * response from callNext with its headers or status changed or not: the downstream's start
- * waits (as a value) until dispatch has returned, then goes out rewritten, and every later
+ * The downstream's messages take one of two roads. The fast one serves what most dispatches do,
+ * return the response from callNext with its headers or status changed or not: the downstream's
+ * start waits (as a value) until dispatch has returned, then goes out rewritten, and every later
  * message goes straight on through the middleware's own `send` (under another middleware, with
  * no promise of its own). The channel is built only when dispatch iterates the body or attaches
  * background tasks: from then on the downstream's messages go into a Rendezvous that the
@@ -11,7 +11,12 @@
  *
  * Whichever road, the downstream is never abandoned: once the response is sent (or never will
  * be), its `receive()` answers `http.disconnect` and its `send()` returns at once, so it runs to
- * its end, and the middleware resolves only after it has.
+ * its end, and the middleware call settles only after it has.
+ *
+ * The per-request path is hot, so it is written with as few promises as its contract allows: the
+ * call's own promise is settled by hand rather than through an async function, a message waiting
+ * for dispatch is released by the very reaction that sees it delivered, and middlewares stacked
+ * directly on one another hand messages and endings to each other without a promise between them.
  */
 import type {
   ASGIReceiveEvent,
@@ -20,24 +25,31 @@ import type {
   HTTPScope,
   HTTPSendEvent,
 } from '../../generated/index.js';
-import { DISCONNECT } from '../http/protocol-constants.js';
+import { DISCONNECT, TAKEN } from '../http/protocol-constants.js';
 import type { Request } from '../http/request.js';
-import type { Response } from '../http/response.js';
+import { Response } from '../http/response.js';
 import type { ASGIApp, Receive, Send } from '../protocol.js';
-import type { CachedRequest } from './cached-request.js';
+import type { Dispatch } from './base.js';
+import { CachedRequest } from './cached-request.js';
 import { CallNextResponse } from './call-next-response.js';
 import { isLastMessage } from './last-message.js';
 import { NOTHING, Rendezvous } from './rendezvous.js';
 
 /**
- * What a send that was taken at once returns. A middleware below that gets it back from this
- * one's send knows that no promise needs waiting for, and goes on in the same turn.
+ * What a send that took its message at once returns, this one's or a server's: whoever gets it
+ * back knows there is nothing to wait for, and goes on in the same turn.
  */
-const RESOLVED: Promise<void> = Promise.resolve();
+const RESOLVED: Promise<void> = TAKEN;
 const ignore = (): void => {};
-/** Marks a Downstream's send, so that a middleware below knows it faces another middleware. */
-const PASSES_ON: unique symbol = Symbol('baseHTTPMiddleware send');
-type MarkedSend = Send & { [PASSES_ON]?: true };
+/** What `settle` and `appEnded` get when there was no error (an error may be any value, undefined too). */
+const NO_ERROR: unique symbol = Symbol('no error');
+
+/**
+ * The call whose app is being started right now (synchronously, inside `startApp`). A middleware
+ * called at that moment with that call's `send` sits directly under it: it hands its messages up
+ * without a promise, and (when its own promise is the app's) reports its end directly.
+ */
+let starting: Downstream | undefined = undefined;
 
 // Where the downstream's messages go (`Downstream.mode`).
 /** callNext is waiting for `http.response.start`. */
@@ -54,22 +66,21 @@ const CHANNEL = 4;
 const CLOSED = 5;
 type Mode = typeof STARTING | typeof STARTED | typeof FLUSHING | typeof PASSING | typeof CHANNEL | typeof CLOSED;
 
+type Release = () => void;
+type Refuse = (error: unknown) => void;
+
 export class Downstream {
   private mode: Mode = STARTING;
   /** The channel, once dispatch has iterated the body. */
   private channel: Rendezvous<HTTPSendEvent> | undefined = undefined;
-  /** Settles when the downstream app has returned or thrown, and that is recorded here. */
-  done: Promise<void> | undefined = undefined;
-  /**
-   * The app's own promise, once it has started. The fast path waits on it rather than on `done`:
-   * one turn less, and `run` still records the end first (it waits on it from earlier).
-   */
-  running: Promise<void> | undefined = undefined;
+  /** The app has been started (callNext was called). */
+  private started = false;
+  /** The app has returned or thrown, and that is recorded here. */
   private ended = false;
-  failed = false;
-  error: unknown = undefined;
+  private failed = false;
+  private error: unknown = undefined;
   /** The downstream's error has reached someone (callNext's caller, or the client's response). */
-  errorSeen = false;
+  private errorSeen = false;
   /** The downstream has been handed http.disconnect. */
   private sawDisconnect = false;
   /** On the fast path, the last message of the response has gone to the client. */
@@ -80,6 +91,9 @@ export class Downstream {
   private responseSent = false;
   private announceSent: ((message: HTTPDisconnectEvent) => void) | undefined = undefined;
   private sentSignal: Promise<HTTPDisconnectEvent> | undefined = undefined;
+  /** Who waits for the app's end off the fast path (`whenDone`). */
+  private doneSignal: Promise<void> | undefined = undefined;
+  private signalDone: (() => void) | undefined = undefined;
 
   private debug: HTTPResponseDebugEvent | undefined = undefined;
   private response: CallNextResponse | undefined = undefined;
@@ -89,53 +103,195 @@ export class Downstream {
   private settled = false;
   private resolveResponse: ((response: Response) => void) | undefined = undefined;
   private rejectResponse: ((error: unknown) => void) | undefined = undefined;
-  /** The message the downstream sent while dispatch held the response, and its sender's promise. */
+  /** The message the downstream sent while dispatch held the response, and how to release its sender. */
   private held: HTTPSendEvent | typeof NOTHING = NOTHING;
-  private heldRelease: (() => void) | undefined = undefined;
-  private heldReject: ((error: unknown) => void) | undefined = undefined;
+  private heldRelease: Release | undefined = undefined;
+  private heldRefuse: Refuse | undefined = undefined;
 
-  /** `outer` is the send of another middleware's Downstream, which deals with a refused send itself. */
-  private readonly outerPasses: boolean;
-  private refusedFn: ((error: unknown) => void) | undefined = undefined;
+  /** The middleware call's own promise, and how to settle it. */
+  readonly result: Promise<void>;
+  private resolveResult: (() => void) | undefined = undefined;
+  private rejectResult: ((error: unknown) => void) | undefined = undefined;
+  /** dispatch's response went out on the fast path: the call ends when the app does. */
+  private fast = false;
+  /** The call has ended (`result` settled, or its end reported above). */
+  private over = false;
+
+  /** The call whose send is `outer`: it takes this one's messages without a promise between. */
+  private readonly above: Downstream | undefined;
+  /** The call this one's app made with this one's send as it started; if the app returned its promise, it reports its end here directly. */
+  private below: Downstream | undefined = undefined;
+  /** This call's end is reported to `above` directly, besides settling `result`. */
+  private reportsAbove = false;
+  /** `sendFailed` as a rejection handler, once made. */
+  private refusedFn: Refuse | undefined = undefined;
+
+  readonly request: CachedRequest;
 
   constructor(
     private readonly app: ASGIApp,
     private readonly scope: HTTPScope,
-    private readonly request: CachedRequest,
+    receive: Receive,
     /** The middleware's own send, to its client. */
     private readonly outer: Send,
   ) {
-    (this.send as MarkedSend)[PASSES_ON] = true;
-    this.outerPasses = (outer as MarkedSend)[PASSES_ON] === true;
+    this.request = new CachedRequest(scope, receive);
+    const above = starting !== undefined && outer === starting.send ? starting : undefined;
+    this.above = above;
+    if (above !== undefined) above.below = this;
+    this.result = new Promise<void>((resolve, reject) => {
+      this.resolveResult = resolve;
+      this.rejectResult = reject;
+    });
+  }
+
+  /** Runs `dispatch` for this call; `result` settles as the middleware call does. */
+  run(dispatch: Dispatch): Promise<void> {
+    let returned: Promise<Response>;
+    try {
+      returned = dispatch(this.request, this.callNext);
+    } catch (error) {
+      this.dispatchFailed(error);
+      return this.result;
+    }
+    Promise.resolve(returned).then(this.dispatched, this.dispatchFailed);
+    return this.result;
+  }
+
+  /** dispatch returned `response`: send it, the fast way if it is callNext's as it was. */
+  private readonly dispatched = (response: Response): void => {
+    if (!(response instanceof Response)) {
+      this.dispatchFailed(new TypeError(`dispatch must return a Response (got ${response === null ? 'null' : typeof response}); did it forget to return callNext's result?`));
+      return;
+    }
+    let fast: boolean;
+    try {
+      fast = this.takes(response);
+    } catch (error) {
+      // The send above threw rather than rejecting: the call fails with it, once the app is let go.
+      this.dispatchFailed(error);
+      return;
+    }
+    if (fast) {
+      // callNext's response, returned as it was: its messages are on their way by themselves, and
+      // the call ends when the app does (at once if it has already).
+      this.fast = true;
+      if (this.ended) this.whenDone().then(() => this.finish(), ignore);
+      return;
+    }
+    this.sendOther(response).then(() => this.settle(NO_ERROR), (error: unknown) => this.settle(error));
+  };
+
+  /** dispatch failed: release the downstream and wait for it, so no work is left dangling. */
+  private readonly dispatchFailed = (error: unknown): void => {
+    this.responseDone();
+    if (!this.started || this.ended) this.settle(error);
+    else this.whenDone().then(() => this.settle(error), ignore);
+  };
+
+  /** dispatch returned a response of its own (or iterated the body): it is sent from here. */
+  private async sendOther(response: Response): Promise<void> {
+    try {
+      await response.respond(this.scope, this.request.replay, this.outer);
+    } finally {
+      // Whatever happened (sent, or the client went away), release the downstream and wait for it.
+      this.responseDone();
+      await this.whenDone();
+    }
+    if (this.failed && !this.errorSeen) throw this.error;
+  }
+
+  /** Settles once the app has ended (at once if it never started). */
+  private whenDone(): Promise<void> {
+    if (!this.started || this.ended) return RESOLVED;
+    return (this.doneSignal ??= new Promise<void>((resolve) => {
+      this.signalDone = resolve;
+    }));
+  }
+
+  /** The fast path's outcome once the app has ended. */
+  private finish(): void {
+    try {
+      this.passed();
+    } catch (error) {
+      this.settle(error);
+      return;
+    }
+    this.settle(NO_ERROR);
+  }
+
+  /** Ends the middleware call: with `error`, or NO_ERROR. A call directly below another tells it too. */
+  private settle(error: unknown): void {
+    if (this.over) return;
+    this.over = true;
+    if (error === NO_ERROR) {
+      this.resolveResult!();
+    } else {
+      // The call above takes the error directly, so this promise's rejection is handled there.
+      if (this.reportsAbove) this.result.catch(ignore);
+      this.rejectResult!(error);
+    }
+    if (this.reportsAbove) this.above!.appEnded(error);
   }
 
   /** Starts the app; resolves to its response once it has sent `http.response.start`. */
   readonly callNext = (_request: Request): Promise<Response> => {
     if (this.called !== undefined) return Promise.reject(new Error('callNext was already called for this request'));
-    this.called = new Promise<Response>((resolve, reject) => {
+    const called = new Promise<Response>((resolve, reject) => {
       this.resolveResponse = resolve;
       this.rejectResponse = reject;
     });
-    this.done = this.run();
-    return this.called;
-  };
-
-  private async run(): Promise<void> {
+    this.called = called;
+    this.started = true;
     // One microtask later, so that the app runs in an async context of its own: what dispatch
     // set in AsyncLocalStorage flows in, and what the app sets with enterWith stays there.
-    await undefined;
+    void RESOLVED.then(this.startApp);
+    return called;
+  };
+
+  private readonly startApp = (): void => {
+    const before = starting;
+    starting = this;
+    let returned: unknown;
     try {
-      const running = Promise.resolve(this.app(this.scope, this.receive, this.send));
-      this.running = running;
-      await running;
+      returned = this.app(this.scope, this.receive, this.send);
     } catch (error) {
+      starting = before;
+      this.appEnded(error);
+      return;
+    }
+    starting = before;
+    const below = this.below;
+    if (below !== undefined && returned === below.result && !below.over) {
+      // The app is another middleware call, directly: it reports its end to this one itself, as
+      // it settles its own promise (which someone else may hold too), without a turn between.
+      below.reportsAbove = true;
+      return;
+    }
+    this.below = undefined;
+    this.watch(Promise.resolve(returned));
+  };
+
+  /** Learns of the app's end from its promise (closures made here, as a call directly above needs none). */
+  private watch(running: Promise<unknown>): void {
+    running.then(() => this.appEnded(NO_ERROR), (error: unknown) => this.appEnded(error));
+  }
+
+  /** The app has ended: with `error`, or NO_ERROR. */
+  private appEnded(error: unknown): void {
+    if (error !== NO_ERROR) {
       this.failed = true;
       this.error = error;
-    } finally {
-      this.ended = true;
-      if (this.mode === STARTING) this.failResponse();
-      else if (this.mode === CHANNEL) this.channel!.end();
     }
+    this.ended = true;
+    if (this.mode === STARTING) this.failResponse();
+    else if (this.mode === CHANNEL) this.channel!.end();
+    const signal = this.signalDone;
+    if (signal !== undefined) {
+      this.signalDone = undefined;
+      signal();
+    }
+    if (this.fast) this.finish();
   }
 
   /** callNext rejects: with the downstream's error, or because it sent no response. */
@@ -165,6 +321,46 @@ export class Downstream {
     }
   };
 
+  /**
+   * `send` for the call directly below: `message` goes where `send(message)` would send it, and
+   * `release` (or `refuse`) is called where that send's promise would settle. No promise of its own.
+   */
+  private handUp(message: HTTPSendEvent, release: Release, refuse: Refuse): void {
+    switch (this.mode) {
+      case PASSING:
+        this.passWith(message, release, refuse);
+        return;
+      case STARTING:
+        if (message.type === 'http.response.start' || (message.type === 'http.response.debug' && this.debug === undefined)) {
+          void this.first(message);
+          release();
+          return;
+        }
+        this.mode = STARTED;
+        this.failResponse(new Error(`the downstream app sent '${message.type}' before 'http.response.start'`));
+        this.holdWith(message, release, refuse);
+        return;
+      case CHANNEL:
+        this.channel!.put(message, release);
+        return;
+      case CLOSED:
+        release();
+        return;
+      default:
+        this.holdWith(message, release, refuse);
+    }
+  }
+
+  private holdWith(message: HTTPSendEvent, release: Release, refuse: Refuse): void {
+    if (this.held !== NOTHING) {
+      refuse(new Error('send() was called again before the previous send() had resolved'));
+      return;
+    }
+    this.held = message;
+    this.heldRelease = release;
+    this.heldRefuse = refuse;
+  }
+
   /** The downstream's first messages: an optional debug, then the start that settles callNext. */
   private first(message: HTTPSendEvent): Promise<void> {
     if (message.type === 'http.response.start') {
@@ -192,7 +388,7 @@ export class Downstream {
     return new Promise<void>((resolve, reject) => {
       this.held = message;
       this.heldRelease = resolve;
-      this.heldReject = reject;
+      this.heldRefuse = reject;
     });
   }
 
@@ -207,7 +403,7 @@ export class Downstream {
     if (held !== NOTHING) {
       const release = this.heldRelease!;
       this.held = NOTHING;
-      this.heldRelease = this.heldReject = undefined;
+      this.heldRelease = this.heldRefuse = undefined;
       channel.put(held, release);
     }
     if (this.ended) channel.end();
@@ -218,14 +414,14 @@ export class Downstream {
    * dispatch returned `response`. If it is callNext's, untouched in body, it goes out on the
    * fast path and this returns true; otherwise the caller sends it.
    */
-  takes(response: Response): boolean {
+  private takes(response: Response): boolean {
     // Background tasks go the channel's way: they run in the middleware's own async context after
     // the last message, where AsyncLocalStorage values the app set cannot reach them.
     if (response !== this.response || this.mode !== STARTED || response.background !== undefined) return false;
     this.mode = FLUSHING;
     const start = this.response.startToSend();
     if (this.debug !== undefined) {
-      void this.outer(this.debug).then(() => this.startOut(this.outer(start)), (error: unknown) => this.sendFailed(error));
+      void this.outer(this.debug).then(() => this.startOut(this.outer(start)), this.sendFailedFn);
     } else {
       this.startOut(this.outer(start));
     }
@@ -236,7 +432,20 @@ export class Downstream {
   private startOut(sent: Promise<void>): void {
     // A middleware above took it at once: no turn to wait for.
     if (sent === RESOLVED) this.flush();
-    else sent.then(() => this.flush(), (error: unknown) => this.sendFailed(error));
+    else this.flushWhen(sent);
+  }
+
+  private flushWhen(sent: Promise<void>): void {
+    sent.then(() => this.flush(), this.sendFailedFn);
+  }
+
+  /** `sendFailed` as a rejection handler, made once. */
+  private get sendFailedFn(): Refuse {
+    return (this.refusedFn ??= this.refusedHandler());
+  }
+
+  private refusedHandler(): Refuse {
+    return (error: unknown) => this.sendFailed(error);
   }
 
   private flush(): void {
@@ -245,10 +454,10 @@ export class Downstream {
     const held = this.held;
     if (held === NOTHING) return;
     const release = this.heldRelease!;
-    const reject = this.heldReject!;
+    const refuse = this.heldRefuse!;
     this.held = NOTHING;
-    this.heldRelease = this.heldReject = undefined;
-    this.pass(held).then(release, reject);
+    this.heldRelease = this.heldRefuse = undefined;
+    this.passWith(held, release, refuse);
   }
 
   /** The client did not take a message: the middleware fails with why, and the downstream is let go. */
@@ -266,14 +475,56 @@ export class Downstream {
   private pass(message: HTTPSendEvent): Promise<void> {
     const sent = this.outer(message);
     if (isLastMessage(message, this.trailers)) {
-      this.completed = true;
-      this.mode = CLOSED;
-      if (this.response!.background !== undefined) return this.thenBackground(sent);
-      // The response is handed over whole: whatever the downstream waits for now, it is told the
-      // client is gone, as a server tells an app once its response is complete.
-      this.responseDone();
+      const background = this.lastOut();
+      if (background) return this.thenBackground(sent);
     }
-    return this.outerPasses ? sent : sent.then(undefined, (this.refusedFn ??= (error: unknown) => this.sendFailed(error)));
+    // A send taken at once cannot be refused later: nothing to watch.
+    return this.above !== undefined || sent === RESOLVED ? sent : sent.then(undefined, this.sendFailedFn);
+  }
+
+  /** `pass` for a sender that waits with `release` and `refuse` rather than with a promise. */
+  private passWith(message: HTTPSendEvent, release: Release, refuse: Refuse): void {
+    const last = isLastMessage(message, this.trailers);
+    if (last && this.response!.background !== undefined) {
+      // Rare (tasks attached after dispatch returned): the promise road runs them first.
+      this.pass(message).then(release, refuse);
+      return;
+    }
+    const above = this.above;
+    if (above !== undefined) {
+      above.handUp(message, release, refuse);
+    } else {
+      let sent: Promise<void>;
+      try {
+        sent = this.outer(message);
+      } catch (error) {
+        // Runs in a reaction, where a throw would go unhandled: it is a refusal like any other.
+        this.refusedWith(release)(error);
+        return;
+      }
+      if (sent === RESOLVED) release();
+      else sent.then(release, this.refusedWith(release));
+    }
+    if (last) this.lastOut();
+  }
+
+  /** Facing the server, a refused send resolves quietly (see `pass`): the sender is released all the same. */
+  private refusedWith(release: Release): Refuse {
+    return (error: unknown) => {
+      this.sendFailed(error);
+      release();
+    };
+  }
+
+  /** The last message is going out: returns whether background tasks must run before the downstream is let go. */
+  private lastOut(): boolean {
+    this.completed = true;
+    this.mode = CLOSED;
+    if (this.response!.background !== undefined) return true;
+    // The response is handed over whole: whatever the downstream waits for now, it is told the
+    // client is gone, as a server tells an app once its response is complete.
+    this.responseDone();
+    return false;
   }
 
   /**
@@ -334,7 +585,7 @@ export class Downstream {
     const release = this.heldRelease;
     if (release !== undefined) {
       this.held = NOTHING;
-      this.heldRelease = this.heldReject = undefined;
+      this.heldRelease = this.heldRefuse = undefined;
       release();
     }
     if (!this.settled && this.called !== undefined) {
@@ -356,10 +607,11 @@ export class Downstream {
   }
 
   /** The fast path's outcome once the downstream has returned: throws what the middleware must. */
-  passed(): void {
+  private passed(): void {
     this.responseDone();
     if (this.relayFailed) throw this.relayError;
     if (!this.completed) this.incomplete();
     if (this.failed && !this.errorSeen) throw this.error;
   }
 }
+

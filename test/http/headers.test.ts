@@ -51,6 +51,26 @@ describe('MutableHeaderMap', () => {
     expect(headers.raw).toHaveLength(2);
   });
 
+  test('set on a borrowed list, whether it adds or replaces, copies it and leaves it alone', () => {
+    const shared: [Uint8Array, Uint8Array][] = [[b('x-a'), b('1')], [b('x-b'), b('2')]];
+    const adds = new MutableHeaderMap(shared);
+    adds.set('X-C', '3');
+    adds.set('x-d', '4');
+    expect([...adds]).toEqual([['x-a', '1'], ['x-b', '2'], ['x-c', '3'], ['x-d', '4']]);
+    const replaces = new MutableHeaderMap(shared);
+    replaces.set('X-A', 'one');
+    expect([...replaces]).toEqual([['x-a', 'one'], ['x-b', '2']]);
+    expect(shared.map(([n, v]) => [text(n), text(v)])).toEqual([['x-a', '1'], ['x-b', '2']]);
+  });
+
+  test('names beyond ASCII are lower-cased as String.toLowerCase does, then encoded', () => {
+    const headers = new MutableHeaderMap();
+    headers.set('X-\u00C0', 'v');
+    expect([...headers.raw[0]![0]]).toEqual([0x78, 0x2d, 0xe0]);
+    expect(headers.get('x-\u00E0')).toBe('v');
+    expect(() => headers.set('x-\u0130', 'v')).toThrow(/ISO-8859-1/);
+  });
+
   test('text outside ISO-8859-1 is refused, not mangled', () => {
     expect(() => new MutableHeaderMap({ 'x-name': 'snow ☃' })).toThrow(/ISO-8859-1/);
   });

@@ -14,6 +14,7 @@ import {
   type HTTPResponseStartEvent,
   type Scope,
 } from '../../src/index.js';
+import { TAKEN } from '../../src/http/protocol-constants.js';
 import { Rendezvous } from '../../src/middleware/rendezvous.js';
 import { fakeServer, sleep, within } from '../support/asgi.js';
 import { b, httpScope } from '../support/messages.js';
@@ -150,4 +151,72 @@ test('background tasks of dispatch run in its async context, not the app\'s', as
   const server = fakeServer([request], 'never');
   await context.run('outer', () => within(3000, app(httpScope() as Scope, server.receive, server.send), 'the middleware'));
   expect(seenByTask).toBe('outer');
+});
+
+describe('a client send that throws instead of rejecting, on the fast path', () => {
+  test.each(['http.response.start', 'http.response.body'])('thrown at %s: the middleware fails with it, the app is let go, nothing goes unhandled', async (at) => {
+    const thrown = new Error(`send threw at ${at}`);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let finished = false;
+      const endpoint: ASGIApp = async (_s, receive, send) => {
+        try {
+          await send({ type: 'http.response.start', status: 200, headers: [] });
+          await send({ type: 'http.response.body', body: b('1'), more_body: true });
+          await send({ type: 'http.response.body', body: b('2') });
+          while ((await receive()).type !== 'http.disconnect');
+        } finally {
+          finished = true;
+        }
+      };
+      const server = fakeServer([request], 'never');
+      server.send = (message) => {
+        if (message.type === at) throw thrown;
+        server.sent.push(message);
+        return Promise.resolve();
+      };
+      const app = baseHTTPMiddleware(endpoint, setsHeader);
+      await expect(within(3000, app(httpScope() as Scope, server.receive, server.send), 'the middleware')).rejects.toBe(thrown);
+      expect(finished).toBe(true);
+      await sleep(5);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
+
+test('a server whose send returns TAKEN spares the middleware a turn for the waiting message and one for its release', async () => {
+  const endpoint: ASGIApp = async (_s, _r, send) => {
+    await send({ type: 'http.response.start', status: 200, headers: [] });
+    await send({ type: 'http.response.body', body: b('held while dispatch works'), more_body: true });
+    await send({ type: 'http.response.body', body: b('passed straight') });
+  };
+  const app = baseHTTPMiddleware(endpoint, setsHeader);
+  async function turns(sent: () => Promise<void>): Promise<{ turns: number; bodies: string[] }> {
+    const server = fakeServer([request], 'never');
+    server.send = (message) => {
+      server.sent.push(message);
+      return sent();
+    };
+    let count = 0;
+    let ticking = true;
+    void (async () => {
+      while (ticking && count < 10_000) {
+        await null;
+        count += 1;
+      }
+    })();
+    await within(3000, app(httpScope() as Scope, server.receive, server.send), 'the middleware');
+    ticking = false;
+    return { turns: count, bodies: server.sent.filter((m) => m.type === 'http.response.body').map((m) => text((m as { body: Uint8Array }).body)) };
+  }
+  const fresh = await turns(() => Promise.resolve());
+  const taken = await turns(() => TAKEN);
+  expect(taken.bodies).toEqual(fresh.bodies);
+  expect(taken.bodies).toEqual(['held while dispatch works', 'passed straight']);
+  // One turn less for the waiting message, one less for its release, one less for the message passed straight.
+  expect(taken.turns).toBe(fresh.turns - 3);
 });
