@@ -71,6 +71,8 @@ function plainHeaders(headers: unknown): HeaderList | undefined {
     // Read once: a getter is not asked twice, and later changes to the record are not this response's.
     const value = (headers as Record<string, unknown>)[name];
     if (typeof value !== 'string' || !TOKEN.test(name) || UNPLAIN_VALUE.test(value)) return undefined;
+    // undici copies the record into a plain object, where `__proto__` is no key: its rules, not ours.
+    if (name === '__proto__') return undefined;
     if (!mixedCase && UPPER.test(name)) mixedCase = true;
     list[i * 2] = name;
     list[i * 2 + 1] = value;
@@ -99,7 +101,7 @@ function keptBytes(bytes: Uint8Array): Uint8Array | undefined {
 function native(light: Light): Response {
   let response = light[NATIVE];
   if (response === undefined) {
-    response = new NativeResponse(light[BODY], { status: light[STATUS], headers: light[HEADERS] ?? listToHeaders(light[INIT_HEADERS], light[BODY]) });
+    response = new NativeResponse(light[BODY] as ConstructorParameters<typeof Response>[0], { status: light[STATUS], headers: light[HEADERS] ?? listToHeaders(light[INIT_HEADERS], light[BODY]) });
     light[NATIVE] = response;
   }
   return response;

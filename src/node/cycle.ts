@@ -9,7 +9,7 @@ import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { ASGISendEvent, Header, HTTPReceiveEvent } from '../../generated/index.js';
-import { DISCONNECT, statusHasBody } from '../http/protocol-constants.js';
+import { DISCONNECT, TAKEN, statusHasBody } from '../http/protocol-constants.js';
 import { ClientDisconnect } from '../http/request.js';
 import { connectionOf, type Connection } from './connection.js';
 import { decodeLatin1, responseHead, type HeadFraming } from './framing.js';
@@ -25,7 +25,9 @@ const NO_MORE_BODY: HTTPReceiveEvent = Object.freeze({ type: 'http.request', bod
 // Settled promises are immutable, so one of each serves every request.
 const NO_MORE_BODY_NOW: Promise<HTTPReceiveEvent> = Promise.resolve(NO_MORE_BODY);
 const DISCONNECTED_NOW: Promise<HTTPReceiveEvent> = Promise.resolve(DISCONNECT);
-const resolved: Promise<void> = Promise.resolve();
+// A send taken at once answers with TAKEN, which a baseHTTPMiddleware above recognises: it goes on
+// in the same turn instead of waiting on the promise and watching it for a refusal.
+const resolved: Promise<void> = TAKEN;
 const framing: HeadFraming = { length: -1, close: false };
 /**
  * A response sent whole with a body up to this size goes out in one plain write; see `endWhole`.

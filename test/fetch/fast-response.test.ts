@@ -60,6 +60,7 @@ const cases: [string, Body, Init][] = [
   ['a bad header name', 'x', { headers: { 'bad name': '1' } }],
   ['a header value with a newline inside', 'x', { headers: { 'x-a': 'a\nb' } }],
   ['a bad status text', 'x', { statusText: 'a\nb' }],
+  ['an own __proto__ key', 'x', { headers: Object.defineProperty({ 'x-a': '1' }, '__proto__', { value: 'v', enumerable: true }) as Record<string, string> }],
   ['a header value past latin-1', 'x', { headers: { 'x-a': '€' } }],
   ['a latin-1 header value', 'x', { headers: { 'x-a': 'café' } }],
 ];
