@@ -457,7 +457,8 @@ export class RequestResponseCycle implements RunningEntry {
     this.responseStarted = true;
     this.headersWritten = true;
     this.res.shouldKeepAlive = false;
-    this.res.writeHead(500, plainResponse.headers('Internal Server Error'));
+    // The reason is given: a head node refused may have left the app's status text behind.
+    this.res.writeHead(500, 'Internal Server Error', plainResponse.headers('Internal Server Error'));
     this.complete(plainResponse.body('Internal Server Error'));
   }
 
@@ -483,7 +484,7 @@ export class RequestResponseCycle implements RunningEntry {
       this.responseComplete = true;
       this.res.shouldKeepAlive = false;
       const reason = plainResponse.reason(status);
-      this.res.writeHead(status, plainResponse.headers(reason));
+      this.res.writeHead(status, reason, plainResponse.headers(reason));
       this.res.end(plainResponse.body(reason));
       this.end();
     } else {

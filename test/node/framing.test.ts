@@ -106,12 +106,15 @@ describe('an invalid head from the app gets a 500 when nothing was written', () 
     ['a status that is not a number', { type: 'http.response.start', status: 'ok', headers: [] }],
     ['a content-length that is not a number', start200([['content-length', '12abc']])],
     ['two content-lengths that disagree', start200([['content-length', '3'], ['content-length', '4']])],
+    ['a control byte in a header value, on a 201', { type: 'http.response.start', status: 201, headers: [[bytes('x-a'), bytes('a\x01b')]] }],
   ];
   test.each(cases)('%s', async (_what, start) => {
     const server = await startServer(sends(() => [start, { type: 'http.response.body', body: bytes('abc') }]));
     const text = await exchange(server.port, GET('/'));
     expect(statuses(text)).toEqual([500]);
     expect(text).not.toContain('pwned');
+    // The status line is the 500's own, whatever node made of the refused head.
+    expect(text.startsWith('HTTP/1.1 500 Internal Server Error\r\n')).toBe(true);
     expect(text.endsWith('Internal Server Error')).toBe(true);
   });
 });
