@@ -33,11 +33,27 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * Whether `host` could be a `uri-host[:port]` (RFC 9112 §3.2): no byte that would end the
+ * authority and start a path, query or fragment, or add user info, once it is put in a URL.
+ */
+function plainAuthority(host: Uint8Array): boolean {
+  for (let i = 0; i < host.length; i++) {
+    const b = host[i]!;
+    // Controls and space, '#', '/', '?', '@', '\', DEL.
+    if (b <= 0x20 || b === 0x23 || b === 0x2f || b === 0x3f || b === 0x40 || b === 0x5c || b === 0x7f) return false;
+  }
+  return true;
+}
+
 /** The request's origin: the scheme, then the `host` header or else the server address. */
 function requestOrigin(scope: HTTPScope, host: Uint8Array | undefined): string {
   const scheme = scope.scheme ?? 'http';
   if (host !== undefined) {
     if (scheme === lastScheme && lastHost !== undefined && sameBytes(host, lastHost)) return lastOrigin;
+    // A host that reaches into the path ('a.example/admin?') would hand the handler a URL the
+    // client never asked for: the client gets a 400, as any server would answer a bad Host.
+    if (!plainAuthority(host)) throw new TypeError(`Invalid host header: ${JSON.stringify(decodeLatin1(host))}`);
     lastOrigin = `${scheme}://${decodeLatin1(host)}`;
     lastScheme = scheme;
     lastHost = Uint8Array.prototype.slice.call(host);

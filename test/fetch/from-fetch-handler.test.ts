@@ -357,6 +357,8 @@ test('a header or host the fetch API refuses gets a 400 before the handler, as t
   expect(await status([['host', 'x'], ['bad name', 'v']])).toBe(400);
   expect(await status([['host', 'x'], ['x-nul', 'a\0b']])).toBe(400);
   expect(await status([['host', 'user:pw@x']])).toBe(400);
+  // A host that would reach into the URL's path, query or fragment.
+  for (const host of ['a.example/admin?', 'a.example?x=', 'a.example#frag', 'a.example\\admin', 'a b', 'user@a.example']) expect(await status([['host', host]])).toBe(400);
   expect(called).toBe(0);
   // What the constructor trims or accepts passes.
   expect(await status([['host', 'x'], ['x-padded', ' v ']])).toBe(200);
