@@ -3,7 +3,8 @@
  * `(request) => Response`) as an ASGI app, so it runs under `serve`, behind `validate` and
  * `baseHTTPMiddleware`.
  */
-import type { ASGIReceiveEvent, Header, HTTPScope } from '../../generated/index.js';
+import type { ASGIReceiveEvent, Header, HTTPResponseBodyEvent, HTTPScope } from '../../generated/index.js';
+import { TAKEN } from '../http/protocol-constants.js';
 import { ClientDisconnect } from '../http/request.js';
 import { decodeLatin1, encodeLatin1 } from '../http/target.js';
 import { encodeUtf8 } from '../http/text-bytes.js';
@@ -115,7 +116,7 @@ class Call {
    * http.disconnect as soon as the response is complete, and that is no client leaving. */
   responded = false;
 
-  constructor(private readonly receive: Receive) {}
+  constructor(readonly receive: Receive) {}
 
   /** The client left (or the response failed): the handler's signal aborts. */
   abort(reason: unknown): void {
@@ -175,53 +176,70 @@ export interface FromFetchHandlerOptions {
 
 export function fromFetchHandler(handler: FetchHandlerFunction, options: FromFetchHandlerOptions = {}): ASGIApp {
   if (options.overrideGlobalResponse === true) installFastResponse();
-  return async (scope, receive, send) => {
-    if (scope.type !== 'http') return; // lifespan: not spoken, so serve's 'auto' mode moves on
-    const init: RequestInit & { duplex?: 'half' } = {};
-    const call = new Call(receive);
-    let origin: string;
-    let announcesBody: boolean;
+  // Not an async function: a request without a body and a handler that answers at once go from
+  // scope to the last send without a turn of their own.
+  return (scope, receive, send) => {
+    if (scope.type !== 'http') return DONE; // lifespan: not spoken, so serve's 'auto' mode moves on
     try {
-      scanRequestHeaders(scope.headers);
-      origin = requestOrigin(scope, scanned.host);
-      announcesBody = scanned.announcesBody;
-    } catch (error) {
-      return refuse(send, scope.method, error);
-    }
-
-    let bodyDone = true;
-    // A request whose headers announce no body is not read: some servers (tsgi's serve among
-    // them) send no `http.request` at all for it, and waiting for one would hang. Over HTTP/2 a
-    // body needs no such header, so there the body is read whatever the headers say.
-    if (scope.method !== 'GET' && scope.method !== 'HEAD' && (announcesBody || scope.http_version === '2')) {
-      // The first message decides: a body that came whole is handed over as bytes, no stream.
-      const first = (await receive()) as ASGIReceiveEvent;
-      if (first.type !== 'http.request') return;
-      const bytes = first.body ?? EMPTY;
-      if (first.more_body === true) {
-        bodyDone = false;
-        init.body = call.upload(bytes);
-        init.duplex = 'half';
-      } else if (bytes.length > 0) {
-        init.body = bytes as RequestInit['body'];
+      const call = new Call(receive);
+      let origin: string;
+      let announcesBody: boolean;
+      try {
+        scanRequestHeaders(scope.headers);
+        origin = requestOrigin(scope, scanned.host);
+        announcesBody = scanned.announcesBody;
+      } catch (error) {
+        return refuse(send, scope.method, error);
       }
-    }
-    try {
-      call.request = servedRequest(origin, requestTarget(scope), scope.method, scope.headers, init);
+      // A request whose headers announce no body is not read: some servers (tsgi's serve among
+      // them) send no `http.request` at all for it, and waiting for one would hang. Over HTTP/2 a
+      // body needs no such header, so there the body is read whatever the headers say.
+      if (scope.method !== 'GET' && scope.method !== 'HEAD' && (announcesBody || scope.http_version === '2')) {
+        return withBody(handler, scope, origin, call, send);
+      }
+      return respond(handler, scope, origin, call, send, {}, true);
     } catch (error) {
-      // The fetch API refuses some requests HTTP allows: TRACE, TRACK and CONNECT, a header it
-      // will not hold. The client asked for what this app cannot take: a 4xx, not a 500.
-      return refuse(send, scope.method, error);
+      return Promise.reject(error);
     }
-    // A streamed upload watches from its end (and aborts the signal itself if the client leaves
-    // mid-body); the handler may leave it unread, as in any server.
-    if (bodyDone) call.watch();
-
-    const result = handler(call.request);
-    // Most handlers answer at once (Hono without async middleware does): no turn spent waiting.
-    const response = typeof (result as Partial<PromiseLike<Response>>).then === 'function' ? await result : (result as Response);
-    return sendResponse(response, send, call);
   };
+}
+
+const DONE: Promise<void> = Promise.resolve();
+
+/** Reads the first body message, then answers: a body that came whole is handed over as bytes, no stream. */
+async function withBody(handler: FetchHandlerFunction, scope: HTTPScope, origin: string, call: Call, send: Send): Promise<void> {
+  const init: RequestInit & { duplex?: 'half' } = {};
+  const first = (await call.receive()) as ASGIReceiveEvent;
+  if (first.type !== 'http.request') return;
+  const bytes = first.body ?? EMPTY;
+  let bodyDone = true;
+  if (first.more_body === true) {
+    bodyDone = false;
+    init.body = call.upload(bytes);
+    init.duplex = 'half';
+  } else if (bytes.length > 0) {
+    init.body = bytes as RequestInit['body'];
+  }
+  return respond(handler, scope, origin, call, send, init, bodyDone);
+}
+
+function respond(handler: FetchHandlerFunction, scope: HTTPScope, origin: string, call: Call, send: Send, init: RequestInit, bodyDone: boolean): Promise<void> {
+  try {
+    call.request = servedRequest(origin, requestTarget(scope), scope.method, scope.headers, init);
+  } catch (error) {
+    // The fetch API refuses some requests HTTP allows: TRACE, TRACK and CONNECT, a header it
+    // will not hold. The client asked for what this app cannot take: a 4xx, not a 500.
+    return refuse(send, scope.method, error);
+  }
+  // A streamed upload watches from its end (and aborts the signal itself if the client leaves
+  // mid-body); the handler may leave it unread, as in any server.
+  if (bodyDone) call.watch();
+  const result = handler(call.request);
+  // Most handlers answer at once (Hono without async middleware does): no turn spent waiting.
+  if (typeof (result as Partial<PromiseLike<Response>>).then === 'function') {
+    return Promise.resolve(result).then((response) => sendResponse(response, send, call));
+  }
+  return sendResponse(result as Response, send, call);
 }
 
 const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
@@ -233,16 +251,25 @@ async function refuse(send: Send, method: string, error: unknown): Promise<void>
   await send({ type: 'http.response.body', body: text });
 }
 
-async function sendResponse(response: Response, send: Send, call: Call): Promise<void> {
+function sendResponse(response: Response, send: Send, call: Call): Promise<void> {
   const light = lightParts(response);
-  if (light !== undefined) {
-    // A FastResponse nobody has read the body of: its parts go as they were given.
-    const body = light.body;
-    await send({ type: 'http.response.start', status: light.status, headers: lightHeaders(light) });
+  if (light === undefined) return sendNative(response, send, call);
+  // A FastResponse nobody has read the body of: its parts go as they were given.
+  const body = light.body;
+  const last: HTTPResponseBodyEvent = { type: 'http.response.body', body: body === null ? EMPTY : typeof body === 'string' ? encodeUtf8(body) : body, more_body: false };
+  const sent = send({ type: 'http.response.start', status: light.status, headers: lightHeaders(light) });
+  // A server that took the start at once (TAKEN) is handed the body in the same turn.
+  if (sent === TAKEN) {
     call.responded = true;
-    await send({ type: 'http.response.body', body: body === null ? EMPTY : typeof body === 'string' ? encodeUtf8(body) : body, more_body: false });
-    return;
+    return send(last);
   }
+  return sent.then(() => {
+    call.responded = true;
+    return send(last);
+  });
+}
+
+async function sendNative(response: Response, send: Send, call: Call): Promise<void> {
   const start = { type: 'http.response.start' as const, status: response.status, headers: responseHeaders(response.headers) };
   const body = response.body;
   // A body given whole (bytes, a string) goes as one last message, unread through its stream.
