@@ -8,7 +8,7 @@
 import type { Request } from '../http/request.js';
 import type { Response } from '../http/response.js';
 import type { ASGIApp } from '../protocol.js';
-import { Downstream } from './downstream.js';
+import { Downstream, LAYER } from './downstream.js';
 
 export type CallNext = (request: Request) => Promise<Response>;
 export type Dispatch = (request: Request, callNext: CallNext) => Promise<Response>;
@@ -19,12 +19,15 @@ export type Dispatch = (request: Request, callNext: CallNext) => Promise<Respons
  * other than `http` go straight to `app`.
  */
 export function baseHTTPMiddleware(app: ASGIApp, dispatch: Dispatch): ASGIApp {
-  return function middleware(scope, receive, send): Promise<void> {
+  const middleware = function middleware(scope, receive, send): Promise<void> {
     if (scope.type === 'http') return new Downstream(app, scope, receive, send).run(dispatch);
     try {
       return Promise.resolve(app(scope, receive, send));
     } catch (error) {
       return Promise.reject(error);
     }
-  };
+  } as ASGIApp & { [LAYER]: { app: ASGIApp; dispatch: Dispatch } };
+  // A baseHTTPMiddleware directly above this one starts it itself, without a promise between.
+  middleware[LAYER] = { app, dispatch };
+  return middleware;
 }

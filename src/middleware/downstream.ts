@@ -66,6 +66,16 @@ const CHANNEL = 4;
 const CLOSED = 5;
 type Mode = typeof STARTING | typeof STARTED | typeof FLUSHING | typeof PASSING | typeof CHANNEL | typeof CLOSED;
 
+/** Marks the app functions `baseHTTPMiddleware` makes with what they run, so that a call above can start them itself. */
+export const LAYER: unique symbol = Symbol('baseHTTPMiddleware layer');
+export interface Layer {
+  readonly app: ASGIApp;
+  readonly dispatch: Dispatch;
+}
+export interface Layered {
+  readonly [LAYER]: Layer;
+}
+
 type Release = () => void;
 type Refuse = (error: unknown) => void;
 
@@ -108,8 +118,10 @@ export class Downstream {
   private heldRelease: Release | undefined = undefined;
   private heldRefuse: Refuse | undefined = undefined;
 
-  /** The middleware call's own promise, and how to settle it. */
-  readonly result: Promise<void>;
+  /** The middleware call's own promise once someone has asked for it (see `result`), and how to settle it. */
+  private resultPromise: Promise<void> | undefined = undefined;
+  /** How the call ended, once `over`: an error, or NO_ERROR. */
+  private outcome: unknown = NO_ERROR;
   private resolveResult: (() => void) | undefined = undefined;
   private rejectResult: ((error: unknown) => void) | undefined = undefined;
   /** dispatch's response went out on the fast path: the call ends when the app does. */
@@ -134,28 +146,52 @@ export class Downstream {
     receive: Receive,
     /** The middleware's own send, to its client. */
     private readonly outer: Send,
+    /** The call this one's app is, when that call starts it itself (`startApp`); else found from `starting`. */
+    above?: Downstream,
   ) {
     this.request = new CachedRequest(scope, receive);
-    const above = starting !== undefined && outer === starting.send ? starting : undefined;
+    if (above === undefined && starting !== undefined && outer === starting.send) above = starting;
     this.above = above;
     if (above !== undefined) above.below = this;
-    this.result = new Promise<void>((resolve, reject) => {
-      this.resolveResult = resolve;
-      this.rejectResult = reject;
-    });
   }
 
-  /** Runs `dispatch` for this call; `result` settles as the middleware call does. */
+  /**
+   * The middleware call's promise. Made when first asked for: a call that the call above starts
+   * itself (`startApp`) reports its end there directly, and nobody else can ask for it.
+   */
+  get result(): Promise<void> {
+    let result = this.resultPromise;
+    if (result === undefined) {
+      if (!this.over) {
+        result = new Promise<void>((resolve, reject) => {
+          this.resolveResult = resolve;
+          this.rejectResult = reject;
+        });
+      } else {
+        result = this.outcome === NO_ERROR ? RESOLVED : Promise.reject(this.outcome);
+      }
+      this.resultPromise = result;
+    }
+    return result;
+  }
+
+  /** Runs `dispatch` for this call; the promise returned settles as the middleware call does. */
   run(dispatch: Dispatch): Promise<void> {
+    const result = this.result;
+    this.dispatch(dispatch);
+    return result;
+  }
+
+  /** Calls `dispatch`, and follows what it returns. */
+  private dispatch(dispatch: Dispatch): void {
     let returned: Promise<Response>;
     try {
       returned = dispatch(this.request, this.callNext);
     } catch (error) {
       this.dispatchFailed(error);
-      return this.result;
+      return;
     }
     Promise.resolve(returned).then(this.dispatched, this.dispatchFailed);
-    return this.result;
   }
 
   /** dispatch returned `response`: send it, the fast way if it is callNext's as it was. */
@@ -224,12 +260,16 @@ export class Downstream {
   private settle(error: unknown): void {
     if (this.over) return;
     this.over = true;
-    if (error === NO_ERROR) {
-      this.resolveResult!();
-    } else {
-      // The call above takes the error directly, so this promise's rejection is handled there.
-      if (this.reportsAbove) this.result.catch(ignore);
-      this.rejectResult!(error);
+    this.outcome = error;
+    const result = this.resultPromise;
+    if (result !== undefined) {
+      if (error === NO_ERROR) {
+        this.resolveResult!();
+      } else {
+        // The call above takes the error directly, so this promise's rejection is handled there.
+        if (this.reportsAbove) result.catch(ignore);
+        this.rejectResult!(error);
+      }
     }
     if (this.reportsAbove) this.above!.appEnded(error);
   }
@@ -250,6 +290,11 @@ export class Downstream {
   };
 
   private readonly startApp = (): void => {
+    const layer = (this.app as Partial<Layered>)[LAYER];
+    if (layer !== undefined) {
+      this.startLayer(layer);
+      return;
+    }
     const before = starting;
     starting = this;
     let returned: unknown;
@@ -262,7 +307,7 @@ export class Downstream {
     }
     starting = before;
     const below = this.below;
-    if (below !== undefined && returned === below.result && !below.over) {
+    if (below !== undefined && returned === below.resultPromise && !below.over) {
       // The app is another middleware call, directly: it reports its end to this one itself, as
       // it settles its own promise (which someone else may hold too), without a turn between.
       below.reportsAbove = true;
@@ -271,6 +316,20 @@ export class Downstream {
     this.below = undefined;
     this.watch(Promise.resolve(returned));
   };
+
+  /**
+   * The app is a baseHTTPMiddleware: its call is made here, directly under this one, and reports
+   * its end here. Its promise is never handed out, so it is never made (see `result`).
+   */
+  private startLayer(layer: Layer): void {
+    const before = starting;
+    starting = this;
+    const below = new Downstream(layer.app, this.scope, this.receive, this.send, this);
+    below.dispatch(layer.dispatch);
+    starting = before;
+    if (!below.over) below.reportsAbove = true;
+    else this.watch(below.result);
+  }
 
   /** Learns of the app's end from its promise (closures made here, as a call directly above needs none). */
   private watch(running: Promise<unknown>): void {
