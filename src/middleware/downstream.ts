@@ -76,6 +76,16 @@ export interface Layered {
   readonly [LAYER]: Layer;
 }
 
+/**
+ * The calls whose apps start on the next turn, in the order they asked: one shared reaction per
+ * call instead of a closure each. Reactions run in the order they were queued, so each takes the
+ * first call waiting; each runs in the async context of the callNext that queued it.
+ */
+const toStart: Downstream[] = [];
+function startNext(): void {
+  toStart.shift()!.startApp();
+}
+
 type Release = () => void;
 type Refuse = (error: unknown) => void;
 
@@ -285,11 +295,13 @@ export class Downstream {
     this.started = true;
     // One microtask later, so that the app runs in an async context of its own: what dispatch
     // set in AsyncLocalStorage flows in, and what the app sets with enterWith stays there.
-    void RESOLVED.then(this.startApp);
+    toStart.push(this);
+    void RESOLVED.then(startNext);
     return called;
   };
 
-  private readonly startApp = (): void => {
+  /** Runs the app (see `startNext`). */
+  startApp(): void {
     const layer = (this.app as Partial<Layered>)[LAYER];
     if (layer !== undefined) {
       this.startLayer(layer);
