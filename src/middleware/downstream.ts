@@ -86,36 +86,47 @@ function startNext(): void {
   toStart.shift()!.startApp();
 }
 
+/** `Downstream.outcome` before the call has ended. */
+const PENDING: unique symbol = Symbol('pending');
+
+/** The state of a call that only some calls need. */
+class Rare {
+  /** The channel, once dispatch has iterated the body. */
+  channel: Rendezvous<HTTPSendEvent> | undefined = undefined;
+  debug: HTTPResponseDebugEvent | undefined = undefined;
+  /** On the fast path, a send to the client or a background task of dispatch's failed with this. */
+  relayError: unknown = NO_ERROR;
+  announceSent: ((message: HTTPDisconnectEvent) => void) | undefined = undefined;
+  sentSignal: Promise<HTTPDisconnectEvent> | undefined = undefined;
+  /** Who waits for the app's end off the fast path (`whenDone`). */
+  doneSignal: Promise<void> | undefined = undefined;
+  signalDone: (() => void) | undefined = undefined;
+  /** The middleware call's own promise once someone has asked for it (see `result`), and how to settle it. */
+  resultPromise: Promise<void> | undefined = undefined;
+  resolveResult: (() => void) | undefined = undefined;
+  rejectResult: ((error: unknown) => void) | undefined = undefined;
+}
+
 type Release = () => void;
 type Refuse = (error: unknown) => void;
 
 export class Downstream {
   private mode: Mode = STARTING;
   /** The channel, once dispatch has iterated the body. */
-  private channel: Rendezvous<HTTPSendEvent> | undefined = undefined;
-  /** The app has been started (callNext was called). */
-  private started = false;
   /** The app has returned or thrown, and that is recorded here. */
   private ended = false;
-  private failed = false;
-  private error: unknown = undefined;
+  /** What the app threw, or NO_ERROR. */
+  private error: unknown = NO_ERROR;
   /** The downstream's error has reached someone (callNext's caller, or the client's response). */
   private errorSeen = false;
   /** The downstream has been handed http.disconnect. */
   private sawDisconnect = false;
   /** On the fast path, the last message of the response has gone to the client. */
   private completed = false;
-  /** On the fast path, a send to the client or a background task of dispatch's failed with `relayError`. */
-  private relayFailed = false;
-  private relayError: unknown = undefined;
   private responseSent = false;
-  private announceSent: ((message: HTTPDisconnectEvent) => void) | undefined = undefined;
-  private sentSignal: Promise<HTTPDisconnectEvent> | undefined = undefined;
-  /** Who waits for the app's end off the fast path (`whenDone`). */
-  private doneSignal: Promise<void> | undefined = undefined;
-  private signalDone: (() => void) | undefined = undefined;
+  /** What only some calls need, made on first need: the common call stays a smaller object. */
+  private rare: Rare | undefined = undefined;
 
-  private debug: HTTPResponseDebugEvent | undefined = undefined;
   private response: CallNextResponse | undefined = undefined;
   private trailers = false;
   /** callNext's promise, and how to settle it. */
@@ -128,16 +139,10 @@ export class Downstream {
   private heldRelease: Release | undefined = undefined;
   private heldRefuse: Refuse | undefined = undefined;
 
-  /** The middleware call's own promise once someone has asked for it (see `result`), and how to settle it. */
-  private resultPromise: Promise<void> | undefined = undefined;
-  /** How the call ended, once `over`: an error, or NO_ERROR. */
-  private outcome: unknown = NO_ERROR;
-  private resolveResult: (() => void) | undefined = undefined;
-  private rejectResult: ((error: unknown) => void) | undefined = undefined;
+  /** How the call ended (an error, or NO_ERROR), or PENDING. */
+  private outcome: unknown = PENDING;
   /** dispatch's response went out on the fast path: the call ends when the app does. */
   private fast = false;
-  /** The call has ended (`result` settled, or its end reported above). */
-  private over = false;
 
   /** The call whose send is `outer`: it takes this one's messages without a promise between. */
   private readonly above: Downstream | undefined;
@@ -165,22 +170,55 @@ export class Downstream {
     if (above !== undefined) above.below = this;
   }
 
+  /** The app has been started (callNext was called). */
+  private get started(): boolean {
+    return this.called !== undefined;
+  }
+
+  private get failed(): boolean {
+    return this.error !== NO_ERROR;
+  }
+
+  /** The call has ended (`result` settled, or its end reported above). */
+  private get over(): boolean {
+    return this.outcome !== PENDING;
+  }
+
+  private more(): Rare {
+    return (this.rare ??= new Rare());
+  }
+
+  /** The channel, once dispatch has iterated the body. */
+  private get channel(): Rendezvous<HTTPSendEvent> | undefined {
+    return this.rare?.channel;
+  }
+
+  private get debug(): HTTPResponseDebugEvent | undefined {
+    return this.rare?.debug;
+  }
+
+  /** The promise `run` handed out, if it did. */
+  private get resultPromise(): Promise<void> | undefined {
+    return this.rare?.resultPromise;
+  }
+
   /**
    * The middleware call's promise. Made when first asked for: a call that the call above starts
    * itself (`startApp`) reports its end there directly, and nobody else can ask for it.
    */
   get result(): Promise<void> {
-    let result = this.resultPromise;
+    const rare = this.more();
+    let result = rare.resultPromise;
     if (result === undefined) {
       if (!this.over) {
         result = new Promise<void>((resolve, reject) => {
-          this.resolveResult = resolve;
-          this.rejectResult = reject;
+          rare.resolveResult = resolve;
+          rare.rejectResult = reject;
         });
       } else {
         result = this.outcome === NO_ERROR ? RESOLVED : Promise.reject(this.outcome);
       }
-      this.resultPromise = result;
+      rare.resultPromise = result;
     }
     return result;
   }
@@ -250,8 +288,9 @@ export class Downstream {
   /** Settles once the app has ended (at once if it never started). */
   private whenDone(): Promise<void> {
     if (!this.started || this.ended) return RESOLVED;
-    return (this.doneSignal ??= new Promise<void>((resolve) => {
-      this.signalDone = resolve;
+    const rare = this.more();
+    return (rare.doneSignal ??= new Promise<void>((resolve) => {
+      rare.signalDone = resolve;
     }));
   }
 
@@ -269,16 +308,16 @@ export class Downstream {
   /** Ends the middleware call: with `error`, or NO_ERROR. A call directly below another tells it too. */
   private settle(error: unknown): void {
     if (this.over) return;
-    this.over = true;
     this.outcome = error;
     const result = this.resultPromise;
     if (result !== undefined) {
+      const rare = this.rare!;
       if (error === NO_ERROR) {
-        this.resolveResult!();
+        rare.resolveResult!();
       } else {
         // The call above takes the error directly, so this promise's rejection is handled there.
         if (this.reportsAbove) result.catch(ignore);
-        this.rejectResult!(error);
+        rare.rejectResult!(error);
       }
     }
     if (this.reportsAbove) this.above!.appEnded(error);
@@ -292,7 +331,6 @@ export class Downstream {
       this.rejectResponse = reject;
     });
     this.called = called;
-    this.started = true;
     // One microtask later, so that the app runs in an async context of its own: what dispatch
     // set in AsyncLocalStorage flows in, and what the app sets with enterWith stays there.
     toStart.push(this);
@@ -319,7 +357,7 @@ export class Downstream {
     }
     starting = before;
     const below = this.below;
-    if (below !== undefined && returned === below.resultPromise && !below.over) {
+    if (below !== undefined && returned !== undefined && returned === below.resultPromise && !below.over) {
       // The app is another middleware call, directly: it reports its end to this one itself, as
       // it settles its own promise (which someone else may hold too), without a turn between.
       below.reportsAbove = true;
@@ -350,16 +388,14 @@ export class Downstream {
 
   /** The app has ended: with `error`, or NO_ERROR. */
   private appEnded(error: unknown): void {
-    if (error !== NO_ERROR) {
-      this.failed = true;
-      this.error = error;
-    }
+    this.error = error;
     this.ended = true;
     if (this.mode === STARTING) this.failResponse();
     else if (this.mode === CHANNEL) this.channel!.end();
-    const signal = this.signalDone;
+    const rare = this.rare;
+    const signal = rare?.signalDone;
     if (signal !== undefined) {
-      this.signalDone = undefined;
+      rare!.signalDone = undefined;
       signal();
     }
     if (this.fast) this.finish();
@@ -445,7 +481,7 @@ export class Downstream {
       return RESOLVED;
     }
     if (message.type === 'http.response.debug' && this.debug === undefined) {
-      this.debug = message;
+      this.more().debug = message;
       return RESOLVED;
     }
     this.mode = STARTED;
@@ -468,7 +504,7 @@ export class Downstream {
     if (this.mode === CHANNEL) return this.channel!;
     if (this.mode !== STARTED) throw new Error('the response from callNext is already being sent: its body can no longer be read');
     const channel = new Rendezvous<HTTPSendEvent>();
-    this.channel = channel;
+    this.more().channel = channel;
     this.mode = CHANNEL;
     const held = this.held;
     if (held !== NOTHING) {
@@ -613,9 +649,9 @@ export class Downstream {
   }
 
   private relayFailure(error: unknown): void {
-    if (this.relayFailed) return;
-    this.relayFailed = true;
-    this.relayError = error;
+    const rare = this.more();
+    if (rare.relayError !== NO_ERROR) return;
+    rare.relayError = error;
   }
 
   private readonly receive: Receive = () => {
@@ -641,8 +677,9 @@ export class Downstream {
   }
 
   private whenResponseSent(): Promise<HTTPDisconnectEvent> {
-    return (this.sentSignal ??= new Promise((resolve) => {
-      this.announceSent = resolve;
+    const rare = this.more();
+    return (rare.sentSignal ??= new Promise((resolve) => {
+      rare.announceSent = resolve;
     }));
   }
 
@@ -651,8 +688,11 @@ export class Downstream {
     if (this.responseSent) return;
     this.responseSent = true;
     this.mode = CLOSED;
-    this.announceSent?.(DISCONNECT);
-    this.channel?.close();
+    const rare = this.rare;
+    if (rare !== undefined) {
+      rare.announceSent?.(DISCONNECT);
+      rare.channel?.close();
+    }
     const release = this.heldRelease;
     if (release !== undefined) {
       this.held = NOTHING;
@@ -680,7 +720,9 @@ export class Downstream {
   /** The fast path's outcome once the downstream has returned: throws what the middleware must. */
   private passed(): void {
     this.responseDone();
-    if (this.relayFailed) throw this.relayError;
+    // On the fast path, a send to the client or a background task of dispatch's failed.
+    const relayError = this.rare?.relayError ?? NO_ERROR;
+    if (relayError !== NO_ERROR) throw relayError;
     if (!this.completed) this.incomplete();
     if (this.failed && !this.errorSeen) throw this.error;
   }
