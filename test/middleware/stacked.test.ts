@@ -399,3 +399,23 @@ describe('a layer started by the layer above it', () => {
     await expect(serve(stack(failsLate, [setsHeader, setsHeader, setsHeader]))).rejects.toBe(late);
   });
 });
+
+test('apps started in the same turn by many calls each run in the async context of their own callNext', async () => {
+  const { AsyncLocalStorage } = await import('node:async_hooks');
+  const context = new AsyncLocalStorage<string>();
+  const seen = new Map<string, string | undefined>();
+  const app: ASGIApp = async (scope, _r, send) => {
+    seen.set(String((scope as { path: string }).path), context.getStore());
+    await send({ type: 'http.response.start', status: 200, headers: [] });
+    await send({ type: 'http.response.body', body: b('') });
+  };
+  // Each request calls callNext in a context of its own, all before any app has started.
+  const tags: Dispatch = (req, callNext) => context.run(`ctx ${req.scope.path}`, () => callNext(req));
+  const stacked = stack(app, [tags, tags]);
+  const paths = Array.from({ length: 8 }, (_, i) => `/r${i}`);
+  await within(3000, Promise.all(paths.map((path) => {
+    const server = fakeServer([request], { type: 'http.disconnect' });
+    return stacked({ ...httpScope(), path } as Scope, server.receive, server.send);
+  })), 'eight requests');
+  for (const path of paths) expect(seen.get(path)).toBe(`ctx ${path}`);
+});
