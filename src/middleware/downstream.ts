@@ -101,10 +101,6 @@ class Rare {
   /** Who waits for the app's end off the fast path (`whenDone`). */
   doneSignal: Promise<void> | undefined = undefined;
   signalDone: (() => void) | undefined = undefined;
-  /** The middleware call's own promise once someone has asked for it (see `result`), and how to settle it. */
-  resultPromise: Promise<void> | undefined = undefined;
-  resolveResult: (() => void) | undefined = undefined;
-  rejectResult: ((error: unknown) => void) | undefined = undefined;
 }
 
 type Release = () => void;
@@ -139,6 +135,10 @@ export class Downstream {
   private heldRelease: Release | undefined = undefined;
   private heldRefuse: Refuse | undefined = undefined;
 
+  /** The middleware call's own promise once someone has asked for it (see `result`), and how to settle it. */
+  private resultPromise: Promise<void> | undefined = undefined;
+  private resolveResult: (() => void) | undefined = undefined;
+  private rejectResult: ((error: unknown) => void) | undefined = undefined;
   /** How the call ended (an error, or NO_ERROR), or PENDING. */
   private outcome: unknown = PENDING;
   /** dispatch's response went out on the fast path: the call ends when the app does. */
@@ -197,28 +197,23 @@ export class Downstream {
     return this.rare?.debug;
   }
 
-  /** The promise `run` handed out, if it did. */
-  private get resultPromise(): Promise<void> | undefined {
-    return this.rare?.resultPromise;
-  }
 
   /**
    * The middleware call's promise. Made when first asked for: a call that the call above starts
    * itself (`startApp`) reports its end there directly, and nobody else can ask for it.
    */
   get result(): Promise<void> {
-    const rare = this.more();
-    let result = rare.resultPromise;
+    let result = this.resultPromise;
     if (result === undefined) {
       if (!this.over) {
         result = new Promise<void>((resolve, reject) => {
-          rare.resolveResult = resolve;
-          rare.rejectResult = reject;
+          this.resolveResult = resolve;
+          this.rejectResult = reject;
         });
       } else {
         result = this.outcome === NO_ERROR ? RESOLVED : Promise.reject(this.outcome);
       }
-      rare.resultPromise = result;
+      this.resultPromise = result;
     }
     return result;
   }
@@ -311,13 +306,12 @@ export class Downstream {
     this.outcome = error;
     const result = this.resultPromise;
     if (result !== undefined) {
-      const rare = this.rare!;
       if (error === NO_ERROR) {
-        rare.resolveResult!();
+        this.resolveResult!();
       } else {
         // The call above takes the error directly, so this promise's rejection is handled there.
         if (this.reportsAbove) result.catch(ignore);
-        rare.rejectResult!(error);
+        this.rejectResult!(error);
       }
     }
     if (this.reportsAbove) this.above!.appEnded(error);
