@@ -419,3 +419,24 @@ test('apps started in the same turn by many calls each run in the async context 
   })), 'eight requests');
   for (const path of paths) expect(seen.get(path)).toBe(`ctx ${path}`);
 });
+
+test('an app that copies a middleware\'s own properties is still called as itself under another middleware', async () => {
+  const setsHeader: Dispatch = async (req, callNext) => {
+    const response = await callNext(req);
+    response.headers.append('x-layer', '1');
+    return response;
+  };
+  const hello: ASGIApp = async (_s, _r, send) => {
+    await send({ type: 'http.response.start', status: 200, headers: [] });
+    await send({ type: 'http.response.body', body: b('hello') });
+  };
+  const inner = baseHTTPMiddleware(hello, setsHeader);
+  let calls = 0;
+  const wrapper: ASGIApp = Object.assign((s: Scope, r: Parameters<ASGIApp>[1], send: Parameters<ASGIApp>[2]) => {
+    calls += 1;
+    return inner(s, r, send);
+  }, inner);
+  const server = await serve(baseHTTPMiddleware(wrapper, setsHeader));
+  expect(calls).toBe(1);
+  expect(values(startOf(server.sent), 'x-layer')).toEqual(['1', '1']);
+});
