@@ -8,7 +8,7 @@
 import type { Request } from '../http/request.js';
 import type { Response } from '../http/response.js';
 import type { ASGIApp } from '../protocol.js';
-import { Downstream } from './downstream.js';
+import { Downstream, LAYER, type Layer } from './downstream.js';
 
 export type CallNext = (request: Request) => Promise<Response>;
 export type Dispatch = (request: Request, callNext: CallNext) => Promise<Response>;
@@ -19,7 +19,7 @@ export type Dispatch = (request: Request, callNext: CallNext) => Promise<Respons
  * other than `http` go straight to `app`.
  */
 export function baseHTTPMiddleware(app: ASGIApp, dispatch: Dispatch): ASGIApp {
-  return function middleware(scope, receive, send): Promise<void> {
+  const middleware: ASGIApp = function middleware(scope, receive, send): Promise<void> {
     if (scope.type === 'http') return new Downstream(app, scope, receive, send).run(dispatch);
     try {
       return Promise.resolve(app(scope, receive, send));
@@ -27,4 +27,9 @@ export function baseHTTPMiddleware(app: ASGIApp, dispatch: Dispatch): ASGIApp {
       return Promise.reject(error);
     }
   };
+  // A baseHTTPMiddleware directly above this one starts it itself, without a promise between.
+  // Not enumerable: a copy of this function's properties onto another must not pass for it.
+  const layer: Layer = { app, dispatch };
+  Object.defineProperty(middleware, LAYER, { value: layer });
+  return middleware;
 }

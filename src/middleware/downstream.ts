@@ -66,36 +66,63 @@ const CHANNEL = 4;
 const CLOSED = 5;
 type Mode = typeof STARTING | typeof STARTED | typeof FLUSHING | typeof PASSING | typeof CHANNEL | typeof CLOSED;
 
+/** Marks the app functions `baseHTTPMiddleware` makes with what they run, so that a call above can start them itself. */
+export const LAYER: unique symbol = Symbol('baseHTTPMiddleware layer');
+export interface Layer {
+  readonly app: ASGIApp;
+  readonly dispatch: Dispatch;
+}
+export interface Layered {
+  readonly [LAYER]: Layer;
+}
+
+/**
+ * The calls whose apps start on the next turn, in the order they asked: one shared reaction per
+ * call instead of a closure each. Reactions run in the order they were queued, so each takes the
+ * first call waiting; each runs in the async context of the callNext that queued it.
+ */
+const toStart: Downstream[] = [];
+function startNext(): void {
+  toStart.shift()!.startApp();
+}
+
+/** `Downstream.outcome` before the call has ended. */
+const PENDING: unique symbol = Symbol('pending');
+
+/** The state of a call that only some calls need. */
+class Rare {
+  /** The channel, once dispatch has iterated the body. */
+  channel: Rendezvous<HTTPSendEvent> | undefined = undefined;
+  debug: HTTPResponseDebugEvent | undefined = undefined;
+  /** On the fast path, a send to the client or a background task of dispatch's failed with this. */
+  relayError: unknown = NO_ERROR;
+  announceSent: ((message: HTTPDisconnectEvent) => void) | undefined = undefined;
+  sentSignal: Promise<HTTPDisconnectEvent> | undefined = undefined;
+  /** Who waits for the app's end off the fast path (`whenDone`). */
+  doneSignal: Promise<void> | undefined = undefined;
+  signalDone: (() => void) | undefined = undefined;
+}
+
 type Release = () => void;
 type Refuse = (error: unknown) => void;
 
 export class Downstream {
   private mode: Mode = STARTING;
   /** The channel, once dispatch has iterated the body. */
-  private channel: Rendezvous<HTTPSendEvent> | undefined = undefined;
-  /** The app has been started (callNext was called). */
-  private started = false;
   /** The app has returned or thrown, and that is recorded here. */
   private ended = false;
-  private failed = false;
-  private error: unknown = undefined;
+  /** What the app threw, or NO_ERROR. */
+  private error: unknown = NO_ERROR;
   /** The downstream's error has reached someone (callNext's caller, or the client's response). */
   private errorSeen = false;
   /** The downstream has been handed http.disconnect. */
   private sawDisconnect = false;
   /** On the fast path, the last message of the response has gone to the client. */
   private completed = false;
-  /** On the fast path, a send to the client or a background task of dispatch's failed with `relayError`. */
-  private relayFailed = false;
-  private relayError: unknown = undefined;
   private responseSent = false;
-  private announceSent: ((message: HTTPDisconnectEvent) => void) | undefined = undefined;
-  private sentSignal: Promise<HTTPDisconnectEvent> | undefined = undefined;
-  /** Who waits for the app's end off the fast path (`whenDone`). */
-  private doneSignal: Promise<void> | undefined = undefined;
-  private signalDone: (() => void) | undefined = undefined;
+  /** What only some calls need, made on first need: the common call stays a smaller object. */
+  private rare: Rare | undefined = undefined;
 
-  private debug: HTTPResponseDebugEvent | undefined = undefined;
   private response: CallNextResponse | undefined = undefined;
   private trailers = false;
   /** callNext's promise, and how to settle it. */
@@ -108,14 +135,14 @@ export class Downstream {
   private heldRelease: Release | undefined = undefined;
   private heldRefuse: Refuse | undefined = undefined;
 
-  /** The middleware call's own promise, and how to settle it. */
-  readonly result: Promise<void>;
+  /** The middleware call's own promise once someone has asked for it (see `result`), and how to settle it. */
+  private resultPromise: Promise<void> | undefined = undefined;
   private resolveResult: (() => void) | undefined = undefined;
   private rejectResult: ((error: unknown) => void) | undefined = undefined;
+  /** How the call ended (an error, or NO_ERROR), or PENDING. */
+  private outcome: unknown = PENDING;
   /** dispatch's response went out on the fast path: the call ends when the app does. */
   private fast = false;
-  /** The call has ended (`result` settled, or its end reported above). */
-  private over = false;
 
   /** The call whose send is `outer`: it takes this one's messages without a promise between. */
   private readonly above: Downstream | undefined;
@@ -134,28 +161,80 @@ export class Downstream {
     receive: Receive,
     /** The middleware's own send, to its client. */
     private readonly outer: Send,
+    /** The call this one's app is, when that call starts it itself (`startApp`); else found from `starting`. */
+    above?: Downstream,
   ) {
     this.request = new CachedRequest(scope, receive);
-    const above = starting !== undefined && outer === starting.send ? starting : undefined;
+    if (above === undefined && starting !== undefined && outer === starting.send) above = starting;
     this.above = above;
     if (above !== undefined) above.below = this;
-    this.result = new Promise<void>((resolve, reject) => {
-      this.resolveResult = resolve;
-      this.rejectResult = reject;
-    });
   }
 
-  /** Runs `dispatch` for this call; `result` settles as the middleware call does. */
+  /** The app has been started (callNext was called). */
+  private get started(): boolean {
+    return this.called !== undefined;
+  }
+
+  private get failed(): boolean {
+    return this.error !== NO_ERROR;
+  }
+
+  /** The call has ended (`result` settled, or its end reported above). */
+  private get over(): boolean {
+    return this.outcome !== PENDING;
+  }
+
+  private more(): Rare {
+    return (this.rare ??= new Rare());
+  }
+
+  /** The channel, once dispatch has iterated the body. */
+  private get channel(): Rendezvous<HTTPSendEvent> | undefined {
+    return this.rare?.channel;
+  }
+
+  private get debug(): HTTPResponseDebugEvent | undefined {
+    return this.rare?.debug;
+  }
+
+
+  /**
+   * The middleware call's promise. Made when first asked for: a call that the call above starts
+   * itself (`startApp`) reports its end there directly, and nobody else can ask for it.
+   */
+  get result(): Promise<void> {
+    let result = this.resultPromise;
+    if (result === undefined) {
+      if (!this.over) {
+        result = new Promise<void>((resolve, reject) => {
+          this.resolveResult = resolve;
+          this.rejectResult = reject;
+        });
+      } else {
+        result = this.outcome === NO_ERROR ? RESOLVED : Promise.reject(this.outcome);
+      }
+      this.resultPromise = result;
+    }
+    return result;
+  }
+
+  /** Runs `dispatch` for this call; the promise returned settles as the middleware call does. */
   run(dispatch: Dispatch): Promise<void> {
+    const result = this.result;
+    this.dispatch(dispatch);
+    return result;
+  }
+
+  /** Calls `dispatch`, and follows what it returns. */
+  private dispatch(dispatch: Dispatch): void {
     let returned: Promise<Response>;
     try {
       returned = dispatch(this.request, this.callNext);
     } catch (error) {
       this.dispatchFailed(error);
-      return this.result;
+      return;
     }
     Promise.resolve(returned).then(this.dispatched, this.dispatchFailed);
-    return this.result;
   }
 
   /** dispatch returned `response`: send it, the fast way if it is callNext's as it was. */
@@ -204,8 +283,9 @@ export class Downstream {
   /** Settles once the app has ended (at once if it never started). */
   private whenDone(): Promise<void> {
     if (!this.started || this.ended) return RESOLVED;
-    return (this.doneSignal ??= new Promise<void>((resolve) => {
-      this.signalDone = resolve;
+    const rare = this.more();
+    return (rare.doneSignal ??= new Promise<void>((resolve) => {
+      rare.signalDone = resolve;
     }));
   }
 
@@ -223,13 +303,16 @@ export class Downstream {
   /** Ends the middleware call: with `error`, or NO_ERROR. A call directly below another tells it too. */
   private settle(error: unknown): void {
     if (this.over) return;
-    this.over = true;
-    if (error === NO_ERROR) {
-      this.resolveResult!();
-    } else {
-      // The call above takes the error directly, so this promise's rejection is handled there.
-      if (this.reportsAbove) this.result.catch(ignore);
-      this.rejectResult!(error);
+    this.outcome = error;
+    const result = this.resultPromise;
+    if (result !== undefined) {
+      if (error === NO_ERROR) {
+        this.resolveResult!();
+      } else {
+        // The call above takes the error directly, so this promise's rejection is handled there.
+        if (this.reportsAbove) result.catch(ignore);
+        this.rejectResult!(error);
+      }
     }
     if (this.reportsAbove) this.above!.appEnded(error);
   }
@@ -242,14 +325,20 @@ export class Downstream {
       this.rejectResponse = reject;
     });
     this.called = called;
-    this.started = true;
     // One microtask later, so that the app runs in an async context of its own: what dispatch
     // set in AsyncLocalStorage flows in, and what the app sets with enterWith stays there.
-    void RESOLVED.then(this.startApp);
+    toStart.push(this);
+    void RESOLVED.then(startNext);
     return called;
   };
 
-  private readonly startApp = (): void => {
+  /** Runs the app (see `startNext`). */
+  startApp(): void {
+    const layer = (this.app as Partial<Layered>)[LAYER];
+    if (layer !== undefined) {
+      this.startLayer(layer);
+      return;
+    }
     const before = starting;
     starting = this;
     let returned: unknown;
@@ -262,7 +351,7 @@ export class Downstream {
     }
     starting = before;
     const below = this.below;
-    if (below !== undefined && returned === below.result && !below.over) {
+    if (below !== undefined && returned !== undefined && returned === below.resultPromise && !below.over) {
       // The app is another middleware call, directly: it reports its end to this one itself, as
       // it settles its own promise (which someone else may hold too), without a turn between.
       below.reportsAbove = true;
@@ -272,6 +361,20 @@ export class Downstream {
     this.watch(Promise.resolve(returned));
   };
 
+  /**
+   * The app is a baseHTTPMiddleware: its call is made here, directly under this one, and reports
+   * its end here. Its promise is never handed out, so it is never made (see `result`).
+   */
+  private startLayer(layer: Layer): void {
+    const before = starting;
+    starting = this;
+    const below = new Downstream(layer.app, this.scope, this.receive, this.send, this);
+    below.dispatch(layer.dispatch);
+    starting = before;
+    if (!below.over) below.reportsAbove = true;
+    else this.watch(below.result);
+  }
+
   /** Learns of the app's end from its promise (closures made here, as a call directly above needs none). */
   private watch(running: Promise<unknown>): void {
     running.then(() => this.appEnded(NO_ERROR), (error: unknown) => this.appEnded(error));
@@ -279,16 +382,14 @@ export class Downstream {
 
   /** The app has ended: with `error`, or NO_ERROR. */
   private appEnded(error: unknown): void {
-    if (error !== NO_ERROR) {
-      this.failed = true;
-      this.error = error;
-    }
+    this.error = error;
     this.ended = true;
     if (this.mode === STARTING) this.failResponse();
     else if (this.mode === CHANNEL) this.channel!.end();
-    const signal = this.signalDone;
+    const rare = this.rare;
+    const signal = rare?.signalDone;
     if (signal !== undefined) {
-      this.signalDone = undefined;
+      rare!.signalDone = undefined;
       signal();
     }
     if (this.fast) this.finish();
@@ -374,7 +475,7 @@ export class Downstream {
       return RESOLVED;
     }
     if (message.type === 'http.response.debug' && this.debug === undefined) {
-      this.debug = message;
+      this.more().debug = message;
       return RESOLVED;
     }
     this.mode = STARTED;
@@ -397,7 +498,7 @@ export class Downstream {
     if (this.mode === CHANNEL) return this.channel!;
     if (this.mode !== STARTED) throw new Error('the response from callNext is already being sent: its body can no longer be read');
     const channel = new Rendezvous<HTTPSendEvent>();
-    this.channel = channel;
+    this.more().channel = channel;
     this.mode = CHANNEL;
     const held = this.held;
     if (held !== NOTHING) {
@@ -542,9 +643,9 @@ export class Downstream {
   }
 
   private relayFailure(error: unknown): void {
-    if (this.relayFailed) return;
-    this.relayFailed = true;
-    this.relayError = error;
+    const rare = this.more();
+    if (rare.relayError !== NO_ERROR) return;
+    rare.relayError = error;
   }
 
   private readonly receive: Receive = () => {
@@ -570,8 +671,9 @@ export class Downstream {
   }
 
   private whenResponseSent(): Promise<HTTPDisconnectEvent> {
-    return (this.sentSignal ??= new Promise((resolve) => {
-      this.announceSent = resolve;
+    const rare = this.more();
+    return (rare.sentSignal ??= new Promise((resolve) => {
+      rare.announceSent = resolve;
     }));
   }
 
@@ -580,8 +682,11 @@ export class Downstream {
     if (this.responseSent) return;
     this.responseSent = true;
     this.mode = CLOSED;
-    this.announceSent?.(DISCONNECT);
-    this.channel?.close();
+    const rare = this.rare;
+    if (rare !== undefined) {
+      rare.announceSent?.(DISCONNECT);
+      rare.channel?.close();
+    }
     const release = this.heldRelease;
     if (release !== undefined) {
       this.held = NOTHING;
@@ -609,7 +714,9 @@ export class Downstream {
   /** The fast path's outcome once the downstream has returned: throws what the middleware must. */
   private passed(): void {
     this.responseDone();
-    if (this.relayFailed) throw this.relayError;
+    // On the fast path, a send to the client or a background task of dispatch's failed.
+    const relayError = this.rare?.relayError ?? NO_ERROR;
+    if (relayError !== NO_ERROR) throw relayError;
     if (!this.completed) this.incomplete();
     if (this.failed && !this.errorSeen) throw this.error;
   }

@@ -334,3 +334,109 @@ describe('stacked layers do not multiply promise hops', () => {
     expect(one.end).toBeLessThanOrEqual(3);
   });
 });
+
+describe('a layer started by the layer above it', () => {
+  const setsHeader: Dispatch = async (req, callNext) => {
+    const response = await callNext(req);
+    response.headers.append('x-layer', '1');
+    return response;
+  };
+  const hello: ASGIApp = async (_s, _r, send) => {
+    await send({ type: 'http.response.start', status: 200, headers: [] });
+    await send({ type: 'http.response.body', body: b('hello') });
+  };
+
+  test('makes no promise of its own: only the outermost call hands one out', async () => {
+    const { Downstream } = await import('../../src/middleware/downstream.js');
+    const own = Object.getOwnPropertyDescriptor(Downstream.prototype, 'result')!;
+    let asked = 0;
+    Object.defineProperty(Downstream.prototype, 'result', {
+      ...own,
+      get(this: unknown) {
+        asked += 1;
+        return own.get!.call(this);
+      },
+    });
+    try {
+      const server = await serve(stack(hello, Array.from({ length: 10 }, () => setsHeader)));
+      expect(values(startOf(server.sent), 'x-layer')).toHaveLength(10);
+      expect(text(bodiesOf(server.sent)[0]?.body)).toBe('hello');
+      expect(asked).toBe(1);
+    } finally {
+      Object.defineProperty(Downstream.prototype, 'result', own);
+    }
+  });
+
+  test('a dispatch below that throws synchronously fails the callNext above with its error', async () => {
+    const boom = new Error('inner dispatch threw');
+    const throws: Dispatch = () => {
+      throw boom;
+    };
+    let caught: unknown;
+    const catches: Dispatch = async (req, callNext) => {
+      try {
+        return await callNext(req);
+      } catch (error) {
+        caught = error;
+        return new PlainTextResponse('recovered', { status: 502 });
+      }
+    };
+    const server = await serve(stack(hello, [throws, catches]));
+    expect(caught).toBe(boom);
+    expect(startOf(server.sent)?.status).toBe(502);
+    expect(text(bodiesOf(server.sent)[0]?.body)).toBe('recovered');
+
+    // Uncaught, it is what the whole stack rejects with.
+    await expect(serve(stack(hello, [throws, setsHeader, setsHeader]))).rejects.toBe(boom);
+  });
+
+  test('a layer below that fails after its response is out fails every layer above with the same error', async () => {
+    const late = new Error('after the body');
+    const failsLate: ASGIApp = async (s, r, send) => {
+      await hello(s, r, send);
+      throw late;
+    };
+    await expect(serve(stack(failsLate, [setsHeader, setsHeader, setsHeader]))).rejects.toBe(late);
+  });
+});
+
+test('apps started in the same turn by many calls each run in the async context of their own callNext', async () => {
+  const { AsyncLocalStorage } = await import('node:async_hooks');
+  const context = new AsyncLocalStorage<string>();
+  const seen = new Map<string, string | undefined>();
+  const app: ASGIApp = async (scope, _r, send) => {
+    seen.set(String((scope as { path: string }).path), context.getStore());
+    await send({ type: 'http.response.start', status: 200, headers: [] });
+    await send({ type: 'http.response.body', body: b('') });
+  };
+  // Each request calls callNext in a context of its own, all before any app has started.
+  const tags: Dispatch = (req, callNext) => context.run(`ctx ${req.scope.path}`, () => callNext(req));
+  const stacked = stack(app, [tags, tags]);
+  const paths = Array.from({ length: 8 }, (_, i) => `/r${i}`);
+  await within(3000, Promise.all(paths.map((path) => {
+    const server = fakeServer([request], { type: 'http.disconnect' });
+    return stacked({ ...httpScope(), path } as Scope, server.receive, server.send);
+  })), 'eight requests');
+  for (const path of paths) expect(seen.get(path)).toBe(`ctx ${path}`);
+});
+
+test('an app that copies a middleware\'s own properties is still called as itself under another middleware', async () => {
+  const setsHeader: Dispatch = async (req, callNext) => {
+    const response = await callNext(req);
+    response.headers.append('x-layer', '1');
+    return response;
+  };
+  const hello: ASGIApp = async (_s, _r, send) => {
+    await send({ type: 'http.response.start', status: 200, headers: [] });
+    await send({ type: 'http.response.body', body: b('hello') });
+  };
+  const inner = baseHTTPMiddleware(hello, setsHeader);
+  let calls = 0;
+  const wrapper: ASGIApp = Object.assign((s: Scope, r: Parameters<ASGIApp>[1], send: Parameters<ASGIApp>[2]) => {
+    calls += 1;
+    return inner(s, r, send);
+  }, inner);
+  const server = await serve(baseHTTPMiddleware(wrapper, setsHeader));
+  expect(calls).toBe(1);
+  expect(values(startOf(server.sent), 'x-layer')).toEqual(['1', '1']);
+});
