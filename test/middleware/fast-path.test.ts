@@ -18,6 +18,7 @@ import { TAKEN } from '../../src/http/protocol-constants.js';
 import { Rendezvous } from '../../src/middleware/rendezvous.js';
 import { fakeServer, sleep, within } from '../support/asgi.js';
 import { b, httpScope } from '../support/messages.js';
+import { countingTurns } from '../support/turns.js';
 
 const text = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes ?? new Uint8Array());
 const request = { type: 'http.request', body: b(''), more_body: false };
@@ -201,16 +202,10 @@ test('a server whose send returns TAKEN spares the middleware a turn for the wai
       server.sent.push(message);
       return sent();
     };
-    let count = 0;
-    let ticking = true;
-    void (async () => {
-      while (ticking && count < 10_000) {
-        await null;
-        count += 1;
-      }
-    })();
-    await within(3000, app(httpScope() as Scope, server.receive, server.send), 'the middleware');
-    ticking = false;
+    const count = await countingTurns(async (turn) => {
+      await within(3000, app(httpScope() as Scope, server.receive, server.send), 'the middleware');
+      return turn();
+    });
     return { turns: count, bodies: server.sent.filter((m) => m.type === 'http.response.body').map((m) => text((m as { body: Uint8Array }).body)) };
   }
   const fresh = await turns(() => Promise.resolve());

@@ -18,6 +18,7 @@ import {
 import { Rendezvous } from '../../src/middleware/rendezvous.js';
 import { fakeServer, sleep, within, type FakeServer } from '../support/asgi.js';
 import { b, httpScope } from '../support/messages.js';
+import { countingTurns } from '../support/turns.js';
 
 const text = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes ?? new Uint8Array());
 const request = { type: 'http.request', body: b(''), more_body: false };
@@ -274,26 +275,6 @@ test('an app that ends before dispatch returns, its response unfinished: every l
   await expect(serve(stack(app, [waits, waits]), server)).rejects.toThrow(/returned before completing its response/);
   expect(server.sent.map((m) => m.type)).toEqual(['http.response.start']);
 });
-
-/**
- * Counts microtask turns while `run` goes on, so a test can tell how many promise hops lie
- * between two points. Bounded: a hang shows as a failure, not a test that never ends.
- */
-async function countingTurns<T>(run: (turn: () => number) => Promise<T>): Promise<T> {
-  let turns = 0;
-  let ticking = true;
-  void (async () => {
-    while (ticking && turns < 100_000) {
-      await null;
-      turns += 1;
-    }
-  })();
-  try {
-    return await run(() => turns);
-  } finally {
-    ticking = false;
-  }
-}
 
 describe('stacked layers do not multiply promise hops', () => {
   const setsHeader: Dispatch = async (req, callNext) => {
