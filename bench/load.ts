@@ -169,23 +169,38 @@ export interface CompareOptions {
   connections: number;
   /** The target every ratio is to. */
   baseline: string;
+  /**
+   * Each round after the first runs every server in a process of its own, started and warmed
+   * afresh (default true). A process can settle into a slower state for its whole life (its JIT
+   * and GC made different choices): here one server in a run was seen 25% slower in every round,
+   * and fine in the next run. Fresh processes make that one sample in a round, not a verdict.
+   */
+  freshProcesses?: boolean;
   onProgress?: (line: string) => void;
 }
 
 /**
  * Runs every scenario against every target, in `rounds` rounds; within a round the targets take
- * turns in a rotating order, so drift over the run touches them all alike.
+ * turns in a rotating order, so drift over the run touches them all alike. With `freshProcesses`,
+ * `running` is updated in place with the processes that replace the ones stopped.
  */
 export async function compare(running: Running[], scenarios: Scenario[], options: CompareOptions): Promise<Figure[]> {
   const samples = new Map<string, Sample[]>();
   const key = (t: string, s: string) => `${t}\u0000${s}`;
-  for (const scenario of scenarios) {
-    for (const server of running) await load(server, scenario.path, options.warmupSeconds, options.connections);
-  }
+  const warm = async (server: Running) => {
+    for (const scenario of scenarios) await load(server, scenario.path, options.warmupSeconds, options.connections);
+  };
+  for (const server of running) await warm(server);
   for (let round = 0; round < options.rounds; round++) {
-    for (const scenario of scenarios) {
-      for (let i = 0; i < running.length; i++) {
-        const server = running[(i + round) % running.length]!;
+    for (let i = 0; i < running.length; i++) {
+      const index = (i + round) % running.length;
+      let server = running[index]!;
+      if (round > 0 && options.freshProcesses !== false) {
+        await server.stop();
+        server = running[index] = await start(server.target);
+        await warm(server);
+      }
+      for (const scenario of scenarios) {
         const sample = await load(server, scenario.path, options.seconds, options.connections);
         const k = key(server.target.name, scenario.name);
         samples.set(k, [...(samples.get(k) ?? []), sample]);
