@@ -70,18 +70,24 @@ try {
     }
   }
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+  // Each round's ratio is to bare ws in the same round; the median of those, and their spread.
+  const ratios = (name: string, size: number) => {
+    const base = samples.get(`bare ws|${size}`)!;
+    return samples.get(`${name}|${size}`)!.map((rate, round) => rate / base[round]!);
+  };
+  const spread = (v: number[]) => `${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)}`;
   console.log('');
   for (const size of sizes) {
-    const base = median(samples.get(`bare ws|${size}`)!);
     console.log(`${size} B messages`);
     for (const t of targets) {
       const rate = median(samples.get(`${t.name}|${size}`)!);
-      console.log(`  ${t.name.padEnd(20)} ${Math.round(rate).toString().padStart(9)} msg/s  ${(rate / base).toFixed(2)}x bare ws`);
+      const own = ratios(t.name, size);
+      console.log(`  ${t.name.padEnd(20)} ${Math.round(rate).toString().padStart(9)} msg/s  ${median(own).toFixed(2)}x bare ws [${spread(own)}]`);
     }
   }
-  const small = median(samples.get('tsgi serve|32')!) / median(samples.get('bare ws|32')!);
-  const large = median(samples.get(`tsgi serve|${64 * 1024}`)!) / median(samples.get(`bare ws|${64 * 1024}`)!);
-  console.log(`\nserve echo against bare ws: ${small.toFixed(2)}x at 32 B, ${large.toFixed(2)}x at 64 KiB (target: 0.90 or more)`);
+  const small = ratios('tsgi serve', 32);
+  const large = ratios('tsgi serve', 64 * 1024);
+  console.log(`\nserve echo against bare ws: ${median(small).toFixed(2)}x [${spread(small)}] at 32 B, ${median(large).toFixed(2)}x [${spread(large)}] at 64 KiB (target: 0.90 or more)`);
 } finally {
   await Promise.all(running.map((r) => r.stop()));
 }
