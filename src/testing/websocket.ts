@@ -16,6 +16,7 @@ import { decodePath, encodeLatin1 } from '../http/target.js';
 import type { ASGIApp } from '../protocol.js';
 import { callApp } from '../server/call-app.js';
 import { WebSocketDisconnect } from '../websocket/disconnect.js';
+import { asBytes, asJson, asText, type JsonMode } from '../websocket/payload.js';
 
 export interface WebSocketConnectOptions {
   /** Offered in `Sec-WebSocket-Protocol`, and so in `scope.subprotocols`. */
@@ -46,7 +47,6 @@ export interface SessionSetup {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const CONNECT: WebSocketReceiveMessage = { type: 'websocket.connect' };
 
 function toHeaders(list: readonly Header[] | undefined): Headers {
@@ -133,20 +133,15 @@ export class WebSocketTestSession {
   }
 
   async receiveText(): Promise<string> {
-    const data = await this.receiveData();
-    if (typeof data !== 'string') throw new TypeError('expected a text message, got a binary one');
-    return data;
+    return asText(await this.receiveData());
   }
 
   async receiveBytes(): Promise<Uint8Array> {
-    const data = await this.receiveData();
-    if (typeof data === 'string') throw new TypeError('expected a binary message, got a text one');
-    return data;
+    return asBytes(await this.receiveData());
   }
 
-  async receiveJson(mode: 'text' | 'binary' = 'text'): Promise<unknown> {
-    const text = mode === 'text' ? await this.receiveText() : decoder.decode(await this.receiveBytes());
-    return JSON.parse(text) as unknown;
+  async receiveJson(mode: JsonMode = 'text'): Promise<unknown> {
+    return asJson(await this.receiveData(), mode);
   }
 
   /** The client closes: the app's `receive()` answers `websocket.disconnect` with `code` and `reason`. */

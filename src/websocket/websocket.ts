@@ -7,6 +7,9 @@ import type { WebSocketReceiveMessage, WebSocketScope, WebSocketSendMessage } fr
 import { HeaderMap, MutableHeaderMap, type HeadersInit } from '../http/headers.js';
 import type { Receive, Send } from '../protocol.js';
 import { WebSocketDisconnect } from './disconnect.js';
+import { asBytes, asJson, asText, type JsonMode } from './payload.js';
+
+export type { JsonMode } from './payload.js';
 
 /** Where each side of the connection is: before the handshake, open, or over. */
 export type WebSocketSide = 'connecting' | 'connected' | 'disconnected';
@@ -18,11 +21,7 @@ export interface AcceptOptions {
   headers?: HeadersInit;
 }
 
-/** What a JSON message is sent as: a text message (the default) or a binary one holding UTF-8. */
-export type JsonMode = 'text' | 'binary';
-
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export class WebSocket implements AsyncIterable<string | Uint8Array> {
   readonly scope: WebSocketScope;
@@ -114,21 +113,16 @@ export class WebSocket implements AsyncIterable<string | Uint8Array> {
   }
 
   async receiveText(): Promise<string> {
-    const data = await this.receiveData();
-    if (typeof data !== 'string') throw new TypeError('expected a text message, got a binary one');
-    return data;
+    return asText(await this.receiveData());
   }
 
   async receiveBytes(): Promise<Uint8Array> {
-    const data = await this.receiveData();
-    if (typeof data === 'string') throw new TypeError('expected a binary message, got a text one');
-    return data;
+    return asBytes(await this.receiveData());
   }
 
   /** Parses the next message as JSON: a text message, or (mode `binary`) UTF-8 in a binary one. */
   async receiveJson(mode: JsonMode = 'text'): Promise<unknown> {
-    const data = mode === 'text' ? await this.receiveText() : decoder.decode(await this.receiveBytes());
-    return JSON.parse(data) as unknown;
+    return asJson(await this.receiveData(), mode);
   }
 
   sendText(data: string): Promise<void> {
