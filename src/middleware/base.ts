@@ -8,7 +8,7 @@
 import type { Request } from '../http/request.js';
 import type { Response } from '../http/response.js';
 import type { ASGIApp } from '../protocol.js';
-import { Downstream, LAYER, type Layer } from './downstream.js';
+import { Downstream, LAYERS } from './downstream.js';
 
 export type CallNext = (request: Request) => Promise<Response>;
 export type Dispatch = (request: Request, callNext: CallNext) => Promise<Response>;
@@ -28,8 +28,6 @@ export function baseHTTPMiddleware(app: ASGIApp, dispatch: Dispatch): ASGIApp {
     }
   };
   // A baseHTTPMiddleware directly above this one starts it itself, without a promise between.
-  // Not enumerable: a copy of this function's properties onto another must not pass for it.
-  const layer: Layer = { app, dispatch };
-  Object.defineProperty(middleware, LAYER, { value: layer });
+  LAYERS.set(middleware, { app, dispatch });
   return middleware;
 }

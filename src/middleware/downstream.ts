@@ -66,15 +66,16 @@ const CHANNEL = 4;
 const CLOSED = 5;
 type Mode = typeof STARTING | typeof STARTED | typeof FLUSHING | typeof PASSING | typeof CHANNEL | typeof CLOSED;
 
-/** Marks the app functions `baseHTTPMiddleware` makes with what they run, so that a call above can start them itself. */
-export const LAYER: unique symbol = Symbol('baseHTTPMiddleware layer');
 export interface Layer {
   readonly app: ASGIApp;
   readonly dispatch: Dispatch;
 }
-export interface Layered {
-  readonly [LAYER]: Layer;
-}
+/**
+ * The app functions `baseHTTPMiddleware` made, with what they run, so that a call above can start
+ * them itself. Keyed by the function object, not marked on it: a Proxy around one, a function that
+ * inherits from one or copies its properties is another app, whose own code must run.
+ */
+export const LAYERS = new WeakMap<ASGIApp, Layer>();
 
 /**
  * The calls whose apps start on the next turn, in the order they asked: one shared reaction per
@@ -334,7 +335,7 @@ export class Downstream {
 
   /** Runs the app (see `startNext`). */
   startApp(): void {
-    const layer = (this.app as Partial<Layered>)[LAYER];
+    const layer = LAYERS.get(this.app);
     if (layer !== undefined) {
       this.startLayer(layer);
       return;
@@ -522,7 +523,7 @@ export class Downstream {
     this.mode = FLUSHING;
     const start = this.response.startToSend();
     if (this.debug !== undefined) {
-      void this.outer(this.debug).then(() => this.startOut(this.outer(start)), this.sendFailedFn);
+      void this.outer(this.debug).then(() => this.startOut(this.sendOut(start)), this.sendFailedFn);
     } else {
       this.startOut(this.outer(start));
     }
@@ -530,6 +531,15 @@ export class Downstream {
   }
 
   /** The start is on its way: once the client has it, the waiting message follows, and the rest pass straight. */
+  /** The middleware's own send, from a reaction: a send that throws instead of rejecting is a refusal too, not an unhandled error. */
+  private sendOut(message: HTTPSendEvent): Promise<void> {
+    try {
+      return this.outer(message);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   private startOut(sent: Promise<void>): void {
     // A middleware above took it at once: no turn to wait for.
     if (sent === RESOLVED) this.flush();
@@ -588,7 +598,15 @@ export class Downstream {
     const last = isLastMessage(message, this.trailers);
     if (last && this.response!.background !== undefined) {
       // Rare (tasks attached after dispatch returned): the promise road runs them first.
-      this.pass(message).then(release, refuse);
+      let passed: Promise<void>;
+      try {
+        passed = this.pass(message);
+      } catch (error) {
+        // Runs in a reaction, where a throw would go unhandled: it is a refusal like any other.
+        this.refusedWith(release)(error);
+        return;
+      }
+      passed.then(release, refuse);
       return;
     }
     const above = this.above;

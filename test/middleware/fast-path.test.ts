@@ -189,6 +189,68 @@ describe('a client send that throws instead of rejecting, on the fast path', () 
   });
 });
 
+describe('a client send that throws inside the relay, where nobody could catch it', () => {
+  /** Runs `app` against a client whose send does `client(message)`; the outcome, the app's end, and what went unhandled. */
+  async function outcome(app: ASGIApp, client: (message: ASGISendEvent, inner: (m: ASGISendEvent) => Promise<void>) => Promise<void>) {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const server = fakeServer([request], 'never');
+      const inner = server.send;
+      server.send = (message) => client(message, inner);
+      const error = await within(3000, app(httpScope() as Scope, server.receive, server.send), 'the middleware').then(() => undefined, (e: unknown) => e);
+      await sleep(20);
+      return { error: (error as Error | undefined)?.message, unhandled };
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  }
+
+  test('after a debug message, a send that throws at the start fails the middleware; the app is let go', async () => {
+    let finished = false;
+    const endpoint: ASGIApp = async (_s, _r, send) => {
+      try {
+        await send({ type: 'http.response.debug', info: {} });
+        await send({ type: 'http.response.start', status: 200, headers: [] });
+        await send({ type: 'http.response.body', body: b('x') });
+      } finally {
+        finished = true;
+      }
+    };
+    const result = await outcome(baseHTTPMiddleware(endpoint, setsHeader), (message, inner) => {
+      if (message.type === 'http.response.start') throw new Error('threw at the start');
+      return inner(message);
+    });
+    expect(result).toEqual({ error: 'threw at the start', unhandled: [] });
+    expect(finished).toBe(true);
+  });
+
+  test('with tasks attached after dispatch returned, a send that throws at the body fails the middleware; the app is let go', async () => {
+    let finished = false;
+    const endpoint: ASGIApp = async (_s, _r, send) => {
+      try {
+        await send({ type: 'http.response.start', status: 200, headers: [] });
+        await send({ type: 'http.response.body', body: b('x') });
+      } finally {
+        finished = true;
+      }
+    };
+    const app = baseHTTPMiddleware(endpoint, async (req, callNext) => {
+      const response = await callNext(req);
+      setTimeout(() => { response.background = async () => {}; }, 0);
+      return response;
+    });
+    const result = await outcome(app, (message, inner) => {
+      if (message.type === 'http.response.start') return sleep(5).then(() => inner(message));
+      if (message.type === 'http.response.body') throw new Error('threw at the body');
+      return inner(message);
+    });
+    expect(result).toEqual({ error: 'threw at the body', unhandled: [] });
+    expect(finished).toBe(true);
+  });
+});
+
 test('a server whose send returns TAKEN spares the middleware a turn for the waiting message and one for its release', async () => {
   const endpoint: ASGIApp = async (_s, _r, send) => {
     await send({ type: 'http.response.start', status: 200, headers: [] });
