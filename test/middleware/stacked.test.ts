@@ -401,7 +401,7 @@ test('apps started in the same turn by many calls each run in the async context 
   for (const path of paths) expect(seen.get(path)).toBe(`ctx ${path}`);
 });
 
-test('an app that copies a middleware\'s own properties is still called as itself under another middleware', async () => {
+describe('a function standing in for a stacked middleware is called as itself', () => {
   const setsHeader: Dispatch = async (req, callNext) => {
     const response = await callNext(req);
     response.headers.append('x-layer', '1');
@@ -411,36 +411,30 @@ test('an app that copies a middleware\'s own properties is still called as itsel
     await send({ type: 'http.response.start', status: 200, headers: [] });
     await send({ type: 'http.response.body', body: b('hello') });
   };
-  const inner = baseHTTPMiddleware(hello, setsHeader);
-  let calls = 0;
-  const wrapper: ASGIApp = Object.assign((s: Scope, r: Parameters<ASGIApp>[1], send: Parameters<ASGIApp>[2]) => {
-    calls += 1;
-    return inner(s, r, send);
-  }, inner);
-  const server = await serve(baseHTTPMiddleware(wrapper, setsHeader));
-  expect(calls).toBe(1);
-  expect(values(startOf(server.sent), 'x-layer')).toEqual(['1', '1']);
-});
 
-test('a Proxy around a middleware, a function inheriting from one, or a full copy of its properties runs its own code when stacked', async () => {
-  const setsHeader: Dispatch = async (req, callNext) => {
-    const response = await callNext(req);
-    response.headers.append('x-layer', '1');
-    return response;
-  };
-  const hello: ASGIApp = async (_s, _r, send) => {
-    await send({ type: 'http.response.start', status: 200, headers: [] });
-    await send({ type: 'http.response.body', body: b('hello') });
-  };
-  const inner = baseHTTPMiddleware(hello, setsHeader);
-  /** Adds `x-wrapped` on the way out, as a tracer or an error reporter wrapping the app would act. */
-  const wrapped = (s: Scope, r: Parameters<ASGIApp>[1], send: Parameters<ASGIApp>[2]) => inner(s, r, (message) =>
-    send(message.type === 'http.response.start' ? { ...message, headers: [...(message.headers ?? []), [b('x-wrapped'), b('1')]] } : message));
-  const proxy = new Proxy(inner, { apply: (_target, _this, args: Parameters<ASGIApp>) => wrapped(...args) });
-  const inheriting = Object.setPrototypeOf((...args: Parameters<ASGIApp>) => wrapped(...args), inner) as ASGIApp;
-  const copied = Object.defineProperties((...args: Parameters<ASGIApp>) => wrapped(...args), Object.getOwnPropertyDescriptors(inner)) as ASGIApp;
-  for (const [name, app] of [['proxy', proxy], ['inheriting', inheriting], ['copied', copied]] as const) {
-    const server = await serve(baseHTTPMiddleware(app, setsHeader));
-    expect([name, values(startOf(server.sent), 'x-wrapped'), values(startOf(server.sent), 'x-layer')]).toEqual([name, ['1'], ['1', '1']]);
-  }
+  test('an app that copies a middleware\'s own properties is still called as itself under another middleware', async () => {
+    const inner = baseHTTPMiddleware(hello, setsHeader);
+    let calls = 0;
+    const wrapper: ASGIApp = Object.assign((s: Scope, r: Parameters<ASGIApp>[1], send: Parameters<ASGIApp>[2]) => {
+      calls += 1;
+      return inner(s, r, send);
+    }, inner);
+    const server = await serve(baseHTTPMiddleware(wrapper, setsHeader));
+    expect(calls).toBe(1);
+    expect(values(startOf(server.sent), 'x-layer')).toEqual(['1', '1']);
+  });
+
+  test('a Proxy around a middleware, a function inheriting from one, or a full copy of its properties runs its own code when stacked', async () => {
+    const inner = baseHTTPMiddleware(hello, setsHeader);
+    /** Adds `x-wrapped` on the way out, as a tracer or an error reporter wrapping the app would act. */
+    const wrapped = (s: Scope, r: Parameters<ASGIApp>[1], send: Parameters<ASGIApp>[2]) => inner(s, r, (message) =>
+      send(message.type === 'http.response.start' ? { ...message, headers: [...(message.headers ?? []), [b('x-wrapped'), b('1')]] } : message));
+    const proxy = new Proxy(inner, { apply: (_target, _this, args: Parameters<ASGIApp>) => wrapped(...args) });
+    const inheriting = Object.setPrototypeOf((...args: Parameters<ASGIApp>) => wrapped(...args), inner) as ASGIApp;
+    const copied = Object.defineProperties((...args: Parameters<ASGIApp>) => wrapped(...args), Object.getOwnPropertyDescriptors(inner)) as ASGIApp;
+    for (const [name, app] of [['proxy', proxy], ['inheriting', inheriting], ['copied', copied]] as const) {
+      const server = await serve(baseHTTPMiddleware(app, setsHeader));
+      expect([name, values(startOf(server.sent), 'x-wrapped'), values(startOf(server.sent), 'x-layer')]).toEqual([name, ['1'], ['1', '1']]);
+    }
+  });
 });
